@@ -1,0 +1,320 @@
+//! Authorisation policy: roles granted on scopes, and `can(actor, action, resource)`.
+//!
+//! Pure and total: every (actor, action, resource) has an answer, computed from data the caller
+//! loaded (org paths, grants). Scopes are data too: an `Admin` granted on a Sở is the Sở's
+//! administrator, the same role granted on a school is the school's administrator.
+
+use crate::DomainError;
+use crate::org::OrgPath;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Quản trị viên: manages units, accounts and roles in a subtree.
+    Admin,
+    /// Chuyên viên: supervises a subtree (Bộ, Sở, commune office), read-only.
+    Officer,
+    Principal,
+    VicePrincipal,
+    /// Tổ trưởng chuyên môn.
+    DepartmentHead,
+    HomeroomTeacher,
+    SubjectTeacher,
+    /// Văn thư / giáo vụ.
+    Clerk,
+    Accountant,
+    Nurse,
+    Librarian,
+    Parent,
+    Student,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    Subtree,
+    School,
+    Class,
+    ClassSubject,
+    Child,
+}
+
+impl ScopeKind {
+    pub const ALL: [ScopeKind; 5] =
+        [ScopeKind::Subtree, ScopeKind::School, ScopeKind::Class, ScopeKind::ClassSubject, ScopeKind::Child];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Subtree => "subtree",
+            ScopeKind::School => "school",
+            ScopeKind::Class => "class",
+            ScopeKind::ClassSubject => "class_subject",
+            ScopeKind::Child => "child",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s.trim()).ok_or(DomainError::UnknownScopeKind)
+    }
+}
+
+impl Role {
+    pub const ALL: [Role; 13] = [
+        Role::Admin,
+        Role::Officer,
+        Role::Principal,
+        Role::VicePrincipal,
+        Role::DepartmentHead,
+        Role::HomeroomTeacher,
+        Role::SubjectTeacher,
+        Role::Clerk,
+        Role::Accountant,
+        Role::Nurse,
+        Role::Librarian,
+        Role::Parent,
+        Role::Student,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Officer => "officer",
+            Role::Principal => "principal",
+            Role::VicePrincipal => "vice_principal",
+            Role::DepartmentHead => "department_head",
+            Role::HomeroomTeacher => "homeroom_teacher",
+            Role::SubjectTeacher => "subject_teacher",
+            Role::Clerk => "clerk",
+            Role::Accountant => "accountant",
+            Role::Nurse => "nurse",
+            Role::Librarian => "librarian",
+            Role::Parent => "parent",
+            Role::Student => "student",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or(DomainError::UnknownRole)
+    }
+
+    /// The one scope kind each role is granted on.
+    pub fn scope_kind(self) -> ScopeKind {
+        match self {
+            Role::Admin | Role::Officer => ScopeKind::Subtree,
+            Role::Principal
+            | Role::VicePrincipal
+            | Role::DepartmentHead
+            | Role::Clerk
+            | Role::Accountant
+            | Role::Nurse
+            | Role::Librarian => ScopeKind::School,
+            Role::HomeroomTeacher => ScopeKind::Class,
+            Role::SubjectTeacher => ScopeKind::ClassSubject,
+            Role::Parent | Role::Student => ScopeKind::Child,
+        }
+    }
+
+    /// Staff of a school (as opposed to office staff and families).
+    pub fn is_school_staff(self) -> bool {
+        !matches!(self, Role::Admin | Role::Officer | Role::Parent | Role::Student)
+    }
+
+    fn leads_school(self) -> bool {
+        matches!(self, Role::Principal | Role::VicePrincipal)
+    }
+}
+
+/// Where a role applies. Every scope carries the path of the org unit it hangs on (the subtree
+/// root or the school), so containment is a path test.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scope {
+    Subtree { root: OrgPath },
+    School { school: OrgPath },
+    Class { school: OrgPath, class_id: Uuid },
+    ClassSubject { school: OrgPath, class_id: Uuid, subject: String },
+    Child { school: OrgPath, learner_id: Uuid },
+}
+
+impl Scope {
+    pub fn kind(&self) -> ScopeKind {
+        match self {
+            Scope::Subtree { .. } => ScopeKind::Subtree,
+            Scope::School { .. } => ScopeKind::School,
+            Scope::Class { .. } => ScopeKind::Class,
+            Scope::ClassSubject { .. } => ScopeKind::ClassSubject,
+            Scope::Child { .. } => ScopeKind::Child,
+        }
+    }
+
+    /// The org unit the scope hangs on.
+    pub fn anchor(&self) -> &OrgPath {
+        match self {
+            Scope::Subtree { root } => root,
+            Scope::School { school }
+            | Scope::Class { school, .. }
+            | Scope::ClassSubject { school, .. }
+            | Scope::Child { school, .. } => school,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl Grant {
+    /// A grant is only valid on the scope kind its role takes.
+    pub fn new(role: Role, scope: Scope) -> Result<Self, DomainError> {
+        if role.scope_kind() != scope.kind() {
+            return Err(DomainError::ScopeNotAllowedForRole);
+        }
+        Ok(Self { role, scope })
+    }
+}
+
+/// Who is asking: an authenticated account with its grants, loaded per request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub grants: Vec<Grant>,
+}
+
+impl Actor {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// See one's own home page and profile.
+    ViewOwn,
+    ChangeOwnPassword,
+    ManageOwnTokens,
+    /// See a unit in the org-tree browser (name, codes, children).
+    ViewOrgUnit,
+    /// Create units below a unit, rename it, change its codes.
+    ManageOrgUnit,
+    /// Set a school's years and terms.
+    ManageSchoolYears,
+    /// List accounts owned by a unit.
+    ViewUsers,
+    /// Create, edit, lock, unlock an account owned by a unit.
+    ManageUser,
+    /// Grant or revoke a role on a scope.
+    GrantRole,
+    /// Read and verify the audit chain (system-wide, so only for a root unit's administrator).
+    ViewAudit,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::ViewOwn,
+        Action::ChangeOwnPassword,
+        Action::ManageOwnTokens,
+        Action::ViewOrgUnit,
+        Action::ManageOrgUnit,
+        Action::ManageSchoolYears,
+        Action::ViewUsers,
+        Action::ManageUser,
+        Action::GrantRole,
+        Action::ViewAudit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ViewOwn => "view_own",
+            Action::ChangeOwnPassword => "change_own_password",
+            Action::ManageOwnTokens => "manage_own_tokens",
+            Action::ViewOrgUnit => "view_org_unit",
+            Action::ManageOrgUnit => "manage_org_unit",
+            Action::ManageSchoolYears => "manage_school_years",
+            Action::ViewUsers => "view_users",
+            Action::ManageUser => "manage_user",
+            Action::GrantRole => "grant_role",
+            Action::ViewAudit => "view_audit",
+        }
+    }
+}
+
+/// What is acted on, reduced to the facts the policy needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// The actor's own account.
+    Own,
+    /// An org unit, by its path.
+    OrgUnit(&'a OrgPath),
+    /// An account, by the path of the unit that owns it.
+    User { owner: &'a OrgPath },
+    /// A role to be granted on a scope.
+    Grant { role: Role, scope: &'a Scope },
+    /// The whole installation (audit chain).
+    System,
+}
+
+/// Roles a school's principal or vice-principal may hand out inside the school.
+fn school_leader_may_grant(role: Role) -> bool {
+    matches!(
+        role,
+        Role::DepartmentHead
+            | Role::HomeroomTeacher
+            | Role::SubjectTeacher
+            | Role::Clerk
+            | Role::Accountant
+            | Role::Nurse
+            | Role::Librarian
+            | Role::Parent
+            | Role::Student
+    )
+}
+
+/// The authorisation decision. Deny unless a grant allows.
+pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
+    use Action::*;
+    match (action, resource) {
+        (ViewOwn | ChangeOwnPassword | ManageOwnTokens, Resource::Own) => true,
+        (ViewOrgUnit, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| match g.role {
+            Role::Admin | Role::Officer => path.is_within(g.scope.anchor()),
+            r if r.is_school_staff() => path.is_within(g.scope.anchor()),
+            _ => false,
+        }),
+        (ManageOrgUnit, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| g.role == Role::Admin && path.is_within(g.scope.anchor())),
+        (ManageSchoolYears, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
+            (g.role == Role::Admin || g.role.leads_school()) && path.is_within(g.scope.anchor())
+        }),
+        (ViewUsers, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
+            (g.role == Role::Admin || g.role.leads_school()) && path.is_within(g.scope.anchor())
+        }),
+        (ManageUser, Resource::User { owner }) => actor
+            .grants
+            .iter()
+            .any(|g| g.role == Role::Admin && owner.is_within(g.scope.anchor())),
+        (GrantRole, Resource::Grant { role, scope }) => actor.grants.iter().any(|g| {
+            let inside = scope.anchor().is_within(g.scope.anchor());
+            match g.role {
+                Role::Admin => inside,
+                r if r.leads_school() => inside && school_leader_may_grant(role),
+                _ => false,
+            }
+        }),
+        (ViewAudit, Resource::System) => actor
+            .grants
+            .iter()
+            .any(|g| g.role == Role::Admin && g.scope.anchor().depth() == 1),
+        // Any other pairing of action and resource is a programming error at the call site;
+        // deny rather than guess.
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

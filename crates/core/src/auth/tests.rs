@@ -1,0 +1,192 @@
+//! Table-driven test of the policy: every role on its natural scope × every action × targets
+//! inside, beside and above that scope. The expected answers are written out by hand below,
+//! one letter per target, so a change in policy shows up as a diff in this table.
+
+use super::*;
+
+struct Tree {
+    p: OrgPath,  // province department (a root)
+    c: OrgPath,  // commune office under P
+    s: OrgPath,  // school under C
+    t: OrgPath,  // satellite site of S
+    s2: OrgPath, // another school under C
+    q: OrgPath,  // another province (a root)
+    class: Uuid,
+    learner: Uuid,
+}
+
+fn tree() -> Tree {
+    let id = |n: u128| Uuid::from_u128(n);
+    let p = OrgPath::root(id(1));
+    let c = p.child(id(2));
+    let s = c.child(id(3));
+    let t = s.child(id(4));
+    let s2 = c.child(id(5));
+    let q = OrgPath::root(id(6));
+    Tree { p, c, s, t, s2, q, class: id(100), learner: id(200) }
+}
+
+fn actor(role: Role, scope: Scope) -> Actor {
+    Actor { user_id: Uuid::from_u128(999), grants: vec![Grant::new(role, scope).unwrap()] }
+}
+
+/// (label, actor) for every role on the scope it is normally granted on.
+fn actors(t: &Tree) -> Vec<(&'static str, Actor)> {
+    let school = |r| actor(r, Scope::School { school: t.s.clone() });
+    vec![
+        ("admin@P", actor(Role::Admin, Scope::Subtree { root: t.p.clone() })),
+        ("admin@S", actor(Role::Admin, Scope::Subtree { root: t.s.clone() })),
+        ("officer@P", actor(Role::Officer, Scope::Subtree { root: t.p.clone() })),
+        ("officer@C", actor(Role::Officer, Scope::Subtree { root: t.c.clone() })),
+        ("principal@S", school(Role::Principal)),
+        ("vice_principal@S", school(Role::VicePrincipal)),
+        ("department_head@S", school(Role::DepartmentHead)),
+        ("clerk@S", school(Role::Clerk)),
+        ("accountant@S", school(Role::Accountant)),
+        ("nurse@S", school(Role::Nurse)),
+        ("librarian@S", school(Role::Librarian)),
+        ("homeroom@K", actor(Role::HomeroomTeacher, Scope::Class { school: t.s.clone(), class_id: t.class })),
+        (
+            "subject@K",
+            actor(
+                Role::SubjectTeacher,
+                Scope::ClassSubject { school: t.s.clone(), class_id: t.class, subject: "toan".into() },
+            ),
+        ),
+        ("parent@L", actor(Role::Parent, Scope::Child { school: t.s.clone(), learner_id: t.learner })),
+        ("student@L", actor(Role::Student, Scope::Child { school: t.s.clone(), learner_id: t.learner })),
+    ]
+}
+
+/// Expected answers. Org targets in order P C S T S2 Q; user owners S P S2; grants
+/// [subject teacher in S, admin on S, officer on C, principal of S]; audit on the system.
+const TABLE: &str = "
+actor              view_org manage_org years  view_users manage_user grant audit own
+admin@P            YYYYYN   YYYYYN     YYYYYN YYYYYN     YYY         YYYY  Y     YYY
+admin@S            NNYYNN   NNYYNN     NNYYNN NNYYNN     YNN         YYNY  N     YYY
+officer@P          YYYYYN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+officer@C          NYYYYN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+principal@S        NNYYNN   NNNNNN     NNYYNN NNYYNN     NNN         YNNN  N     YYY
+vice_principal@S   NNYYNN   NNNNNN     NNYYNN NNYYNN     NNN         YNNN  N     YYY
+department_head@S  NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+clerk@S            NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+accountant@S       NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+nurse@S            NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+librarian@S        NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+homeroom@K         NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+subject@K          NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+parent@L           NNNNNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+student@L          NNNNNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+";
+
+fn answers(actor: &Actor, t: &Tree) -> String {
+    let orgs = [&t.p, &t.c, &t.s, &t.t, &t.s2, &t.q];
+    let yn = |b: bool| if b { 'Y' } else { 'N' };
+    let org_col = |action| orgs.iter().map(|o| yn(can(actor, action, Resource::OrgUnit(o)))).collect::<String>();
+    let owners = [&t.s, &t.p, &t.s2];
+    let users: String =
+        owners.iter().map(|o| yn(can(actor, Action::ManageUser, Resource::User { owner: o }))).collect();
+    let grants = [
+        (Role::SubjectTeacher, Scope::ClassSubject { school: t.s.clone(), class_id: t.class, subject: "van".into() }),
+        (Role::Admin, Scope::Subtree { root: t.s.clone() }),
+        (Role::Officer, Scope::Subtree { root: t.c.clone() }),
+        (Role::Principal, Scope::School { school: t.s.clone() }),
+    ];
+    let grant: String = grants
+        .iter()
+        .map(|(role, scope)| yn(can(actor, Action::GrantRole, Resource::Grant { role: *role, scope })))
+        .collect();
+    let own: String = [Action::ViewOwn, Action::ChangeOwnPassword, Action::ManageOwnTokens]
+        .into_iter()
+        .map(|a| yn(can(actor, a, Resource::Own)))
+        .collect();
+    format!(
+        "{} {} {} {} {} {} {} {}",
+        org_col(Action::ViewOrgUnit),
+        org_col(Action::ManageOrgUnit),
+        org_col(Action::ManageSchoolYears),
+        org_col(Action::ViewUsers),
+        users,
+        grant,
+        yn(can(actor, Action::ViewAudit, Resource::System)),
+        own
+    )
+}
+
+#[test]
+fn policy_matches_table() {
+    let t = tree();
+    let expected: Vec<(String, String)> = TABLE
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("actor"))
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            let label = parts.next().unwrap().to_string();
+            (label, parts.collect::<Vec<_>>().join(" "))
+        })
+        .collect();
+    let all = actors(&t);
+    assert_eq!(expected.len(), all.len(), "one table row per actor");
+    // Every role appears in the table.
+    for role in Role::ALL {
+        assert!(all.iter().any(|(_, a)| a.has_role(role)), "{role:?} missing from the table");
+    }
+    let mut mismatches = vec![];
+    for ((label, a), (exp_label, exp)) in all.iter().zip(&expected) {
+        assert_eq!(label, exp_label);
+        let got = answers(a, &t);
+        if &got != exp {
+            mismatches.push(format!("{label}: expected {exp}, got {got}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn mismatched_action_and_resource_is_denied() {
+    let t = tree();
+    let admin = actor(Role::Admin, Scope::Subtree { root: t.p.clone() });
+    assert!(!can(&admin, Action::ManageUser, Resource::OrgUnit(&t.s)));
+    assert!(!can(&admin, Action::ViewOrgUnit, Resource::System));
+    assert!(!can(&admin, Action::ViewAudit, Resource::OrgUnit(&t.p)));
+    assert!(!can(&admin, Action::ViewOwn, Resource::OrgUnit(&t.p)));
+}
+
+#[test]
+fn no_grants_can_only_act_on_self() {
+    let t = tree();
+    let nobody = Actor { user_id: Uuid::from_u128(1), grants: vec![] };
+    for action in Action::ALL {
+        for res in [Resource::OrgUnit(&t.p), Resource::User { owner: &t.s }, Resource::System] {
+            assert!(!can(&nobody, action, res), "{action:?}");
+        }
+    }
+    assert!(can(&nobody, Action::ViewOwn, Resource::Own));
+}
+
+#[test]
+fn grants_must_match_scope_kind() {
+    let t = tree();
+    assert_eq!(
+        Grant::new(Role::Principal, Scope::Subtree { root: t.p.clone() }),
+        Err(DomainError::ScopeNotAllowedForRole)
+    );
+    assert!(Grant::new(Role::Parent, Scope::Child { school: t.s.clone(), learner_id: t.learner }).is_ok());
+    for role in Role::ALL {
+        assert_eq!(Role::parse(role.as_str()), Ok(role));
+    }
+    for kind in ScopeKind::ALL {
+        assert_eq!(ScopeKind::parse(kind.as_str()), Ok(kind));
+    }
+}
+
+#[test]
+fn a_second_grant_widens_access() {
+    let t = tree();
+    let mut a = actor(Role::Officer, Scope::Subtree { root: t.c.clone() });
+    assert!(!can(&a, Action::ManageOrgUnit, Resource::OrgUnit(&t.s2)));
+    a.grants.push(Grant::new(Role::Admin, Scope::Subtree { root: t.s2.clone() }).unwrap());
+    assert!(can(&a, Action::ManageOrgUnit, Resource::OrgUnit(&t.s2)));
+    assert!(!can(&a, Action::ManageOrgUnit, Resource::OrgUnit(&t.s)));
+}

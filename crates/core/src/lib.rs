@@ -1,0 +1,14 @@
+//! Pure domain of Trường Số: types that parse their input, rules and formulas, and the
+//! authorisation policy. Nothing here performs I/O, so every rule can be tested alone.
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod org;
+pub mod password;
+pub mod school_year;
+pub mod text;
+pub mod users;
+
+pub use error::DomainError;
