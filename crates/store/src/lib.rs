@@ -1,1 +1,116 @@
+//! Persistence for Trường Số: one schema, one migration history and one query path over SQLite
+//! (embedded default) and PostgreSQL. Every write that matters appends to the audit chain in the
+//! same transaction.
 
+pub mod accounts;
+pub mod audit;
+pub mod demo;
+pub mod entity;
+pub mod error;
+pub mod migration;
+pub mod org;
+pub mod school_years;
+pub mod sessions;
+pub mod testing;
+pub mod tokens;
+
+pub use error::{Error, Result};
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use std::time::Duration;
+
+/// Who performed a write, as recorded in the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorRef {
+    pub id: Option<uuid::Uuid>,
+    pub label: String,
+}
+
+impl ActorRef {
+    pub fn user(id: uuid::Uuid, username: &str) -> Self {
+        Self { id: Some(id), label: username.to_string() }
+    }
+
+    /// A command-line or seeding operation with no user account behind it.
+    pub fn system(label: &str) -> Self {
+        Self { id: None, label: label.to_string() }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `sqlite://path?mode=rwc` or `postgres://…`. For SQLite the parent directory
+    /// is created, WAL and foreign keys are switched on.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if let Some(path) = sqlite_path(url)
+            && let Some(dir) = std::path::Path::new(&path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Io(e.to_string()))?;
+        }
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10));
+        if url.starts_with("sqlite") {
+            opts.max_connections(8).min_connections(1);
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .create_if_missing(true)
+            });
+        } else {
+            opts.max_connections(32).min_connections(1);
+        }
+        let db = Database::connect(opts).await?;
+        Ok(Self { db })
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Applies pending migrations; running it again changes nothing.
+    pub async fn migrate(&self) -> Result<usize> {
+        let pending = migration::Migrator::get_pending_migrations(&self.db).await?.len();
+        migration::Migrator::up(&self.db, None).await?;
+        Ok(pending)
+    }
+
+    /// Cheap round trip used by `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+}
+
+/// The file path of a `sqlite:` URL, if it names a file.
+pub fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" { None } else { Some(path.to_string()) }
+}
+
+/// A SQLite URL for a file path, creating it when missing.
+pub fn sqlite_url(path: &str) -> String {
+    format!("sqlite://{path}?mode=rwc")
+}
+
+/// Current time truncated to microseconds: PostgreSQL keeps microseconds, so values written
+/// and read back compare equal on both databases.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Time-ordered UUIDv7 for new rows.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

@@ -1,0 +1,1 @@
+//! Demo province (in progress).
