@@ -1,1 +1,222 @@
-fn main() {}
+//! `truongso`: the one binary — serve, migrate, demo, audit, bootstrap.
+
+mod config;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use config::Config;
+use std::path::PathBuf;
+use std::time::Instant;
+use truongso_store::{ActorRef, Store, accounts, audit, demo, org};
+
+#[derive(Parser)]
+#[command(name = "truongso", version, about = "Trường Số — nền tảng số cho giáo dục")]
+struct Cli {
+    /// TOML configuration file (default: ./truongso.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Overrides the configured database URL.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the web application and API.
+    Serve {
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations (idempotent).
+    Migrate,
+    /// Create (or reuse) the demo province in ./data/demo.db and serve it.
+    Demo {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// SQLite file for the demo (ignored when --database-url is given).
+        #[arg(long, default_value = "./data/demo.db")]
+        db: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seed and print the logins, then exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Audit chain tools.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Create a root unit (a Sở or the Ministry) and its first administrator.
+    Bootstrap {
+        #[arg(long, default_value = "province_dept")]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        code: Option<String>,
+        #[arg(long)]
+        admin_username: String,
+        #[arg(long)]
+        admin_name: String,
+        /// Read from TRUONGSO_ADMIN_PASSWORD when omitted, so it stays out of shell history.
+        #[arg(long, env = "TRUONGSO_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Walk the chain; exit 1 and name the first edited, removed or reordered event.
+    Verify,
+}
+
+fn init_logs(cfg: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if cfg.log_format == "json" {
+        b.json().flatten_event(true).init();
+    } else {
+        b.init();
+    }
+}
+
+async fn open(cfg: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&cfg.database_url).await.with_context(|| "cannot open the database")?;
+    store.migrate().await.context("migration failed")?;
+    Ok(store)
+}
+
+async fn serve(store: Store, cfg: &Config, bind: &str, banner: impl FnOnce(&str)) -> anyhow::Result<()> {
+    let state = truongso_web::AppState::new(store, cfg.web());
+    let app = truongso_web::app(state);
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    banner(&format!("http://{addr}"));
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    if let Some(url) = &cli.database_url {
+        cfg.database_url = url.clone();
+    }
+    match cli.cmd {
+        Cmd::Serve { bind } => {
+            init_logs(&cfg);
+            let store = open(&cfg).await?;
+            let bind = bind.unwrap_or(cfg.bind.clone());
+            serve(store, &cfg, &bind, |url| println!("Trường Số đang chạy tại {url}")).await
+        }
+        Cmd::Migrate => {
+            let store = Store::connect(&cfg.database_url).await?;
+            let applied = store.migrate().await?;
+            println!("Đã áp dụng {applied} migration (applied {applied} pending migrations).");
+            Ok(())
+        }
+        Cmd::Demo { seed, db, bind, no_serve } => {
+            if cli.database_url.is_none() && std::env::var("TRUONGSO_DATABASE_URL").is_err() {
+                cfg.database_url = truongso_store::sqlite_url(&db);
+            }
+            if cfg.log_level == "info" {
+                cfg.log_level = "warn".into();
+            }
+            init_logs(&cfg);
+            let t0 = Instant::now();
+            let store = open(&cfg).await?;
+            let summary = demo::seed(&store, seed).await?;
+            print_demo(&summary, t0.elapsed().as_secs_f64());
+            if no_serve {
+                return Ok(());
+            }
+            serve(store, &cfg, &bind, |url| {
+                println!("\nMở trình duyệt tại / Open: {url}   (Ctrl+C để dừng / to stop)");
+            })
+            .await
+        }
+        Cmd::Audit { cmd: AuditCmd::Verify } => {
+            let store = Store::connect(&cfg.database_url).await?;
+            let report = audit::verify(&store.db).await?;
+            match report.first_break {
+                None => {
+                    println!("Chuỗi nhật ký toàn vẹn: {} sự kiện (audit chain intact: {} events).", report.checked, report.checked);
+                    Ok(())
+                }
+                Some(b) => {
+                    println!(
+                        "Chuỗi nhật ký bị can thiệp tại sự kiện số {} (audit chain broken at event {}): {}",
+                        b.seq(),
+                        b.seq(),
+                        serde_json::to_string(&b)?
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+        Cmd::Bootstrap { kind, name, code, admin_username, admin_name, admin_password } => {
+            let store = open(&cfg).await?;
+            let who = ActorRef::system("bootstrap");
+            let root = org::create(
+                &store.db,
+                &who,
+                org::NewOrgUnit { kind, parent_id: None, name, code, levels: None, valid_from: None },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = accounts::create_user(
+                &store.db,
+                &who,
+                accounts::NewUser {
+                    username: admin_username,
+                    display_name: admin_name,
+                    owner_org_id: root.id,
+                    password: admin_password,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let spec = accounts::GrantSpec { role: "admin".into(), org_unit_id: root.id, ..Default::default() };
+            let g = accounts::resolve_grant(&store.db, &spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            accounts::grant(&store.db, &who, user.id, &g).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Đã tạo {} và tài khoản quản trị «{}».", root.name, user.username);
+            Ok(())
+        }
+    }
+}
+
+fn print_demo(s: &demo::DemoSummary, secs: f64) {
+    let t = |k: &str| truongso_core::i18n::t(truongso_core::i18n::Locale::Vi, k);
+    if s.created {
+        println!("Đã tạo tỉnh mẫu trong {secs:.1} giây: {} đơn vị, {} trường.", s.units, s.schools);
+    } else {
+        println!("Dùng lại tỉnh mẫu đã có: {} đơn vị, {} trường.", s.units, s.schools);
+    }
+    println!("\nTài khoản mẫu (mật khẩu chung / password for all: {}):", demo::DEMO_PASSWORD);
+    println!("  {:<20} {:<24} {}", "Tên đăng nhập", "Vai trò", "Phạm vi");
+    for a in &s.accounts {
+        println!("  {:<20} {:<24} {}", a.username, t(&format!("role.{}", a.role)), a.scope);
+    }
+}

@@ -4,11 +4,13 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod classes;
 pub mod demo;
 pub mod entity;
 pub mod error;
 pub mod migration;
 pub mod org;
+pub mod people;
 pub mod school_years;
 pub mod sessions;
 pub mod testing;

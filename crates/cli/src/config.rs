@@ -1,0 +1,87 @@
+//! Configuration: built-in defaults, then a TOML file, then `TRUONGSO_*` environment variables
+//! (e.g. `TRUONGSO_DATABASE_URL`, `TRUONGSO_BIND`, `TRUONGSO_LOG_FORMAT=json`).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `sqlite://./data/truongso.db?mode=rwc` (default) or `postgres://user@host/db`.
+    pub database_url: String,
+    pub bind: String,
+    pub session_ttl_minutes: i64,
+    pub max_body_kib: usize,
+    pub secure_cookies: bool,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter, e.g. `info` or `truongso_web=debug,info`.
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: truongso_store::sqlite_url("./data/truongso.db"),
+            bind: "127.0.0.1:8080".into(),
+            session_ttl_minutes: 480,
+            max_body_kib: 1024,
+            secure_cookies: false,
+            log_format: "text".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the file if given (or `./truongso.toml` when present), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(f.exists(), "config file {} not found", f.display());
+                fig = fig.merge(Toml::file(f));
+            }
+            None if Path::new("truongso.toml").exists() => fig = fig.merge(Toml::file("truongso.toml")),
+            None => {}
+        }
+        let cfg: Config = fig.merge(Env::prefixed("TRUONGSO_").ignore(&["test_pg_url", "bin"])).extract()?;
+        anyhow::ensure!(cfg.session_ttl_minutes > 0, "session_ttl_minutes must be positive");
+        anyhow::ensure!(cfg.max_body_kib >= 16, "max_body_kib must be at least 16");
+        anyhow::ensure!(matches!(cfg.log_format.as_str(), "text" | "json"), "log_format must be text or json");
+        Ok(cfg)
+    }
+
+    pub fn web(&self) -> truongso_web::WebConfig {
+        truongso_web::WebConfig {
+            session_ttl: chrono::Duration::minutes(self.session_ttl_minutes),
+            max_body_bytes: self.max_body_kib * 1024,
+            secure_cookies: self.secure_cookies,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let dir = std::env::temp_dir().join(format!("ts-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("truongso.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nlog_format = \"json\"\nsession_ttl_minutes = 60\n").unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TRUONGSO_BIND", "127.0.0.1:7000");
+            let cfg = Config::load(Some(&file)).expect("loads");
+            assert_eq!(cfg.bind, "127.0.0.1:7000", "environment wins over the file");
+            assert_eq!(cfg.log_format, "json");
+            assert_eq!(cfg.web().session_ttl, chrono::Duration::minutes(60));
+            jail.set_env("TRUONGSO_LOG_FORMAT", "xml");
+            assert!(Config::load(Some(&file)).is_err());
+            Ok(())
+        });
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

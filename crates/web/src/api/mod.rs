@@ -1,0 +1,113 @@
+//! JSON API under `/api/v1`, described by an OpenAPI document generated from the handlers'
+//! annotations. Authentication: a session cookie (with the `X-CSRF-Token` header on writes)
+//! or `Authorization: Bearer <API token>`.
+
+pub mod me;
+pub mod org;
+pub mod users;
+
+use crate::error::AppError;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use truongso_core::i18n::{self, Locale};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The message of an error in a locale.
+pub fn message(locale: Locale, e: &AppError) -> String {
+    i18n::tf(locale, &format!("error.{}", e.code), &e.params)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine code, e.g. `forbidden`, `duplicate_username`, `malformed_json`.
+    pub code: String,
+    /// Human message in the request's language (Vietnamese by default).
+    pub message: String,
+    /// The offending input field, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+pub fn error_json(locale: Locale, e: &AppError) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail { code: e.code.to_string(), message: message(locale, e), field: e.field.map(str::to_string) },
+    };
+    (e.status, Json(body)).into_response()
+}
+
+/// `Json<T>` whose rejections are our JSON errors, with the parser's reason in the message.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, s: &S) -> Result<Self, AppError> {
+        use axum::extract::rejection::JsonRejection;
+        match Json::<T>::from_request(req, s).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"))
+            }
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with("max", "1024 KiB"))
+            }
+            Err(r) => Err(AppError::bad_request("malformed_json").with("detail", r.body_text())),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<Json<T>, AppError>;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("API token `ts_…`")).build()),
+        );
+        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ts_session"))));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Trường Số API", version = "1", description = "Organisation tree, accounts and roles of the Trường Số platform."),
+    paths(
+        me::me,
+        me::roles,
+        org::list_units,
+        org::get_unit,
+        org::children,
+        org::create_unit,
+        users::list_users,
+        users::get_user,
+        users::create_user,
+        users::update_user,
+        users::list_grants,
+        users::create_grant,
+        users::delete_grant,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi() -> Response {
+    match ApiDoc::openapi().to_json() {
+        Ok(s) => ([(axum::http::header::CONTENT_TYPE, "application/json")], s).into_response(),
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
