@@ -43,13 +43,23 @@ impl Config {
                 anyhow::ensure!(f.exists(), "config file {} not found", f.display());
                 fig = fig.merge(Toml::file(f));
             }
-            None if Path::new("truongso.toml").exists() => fig = fig.merge(Toml::file("truongso.toml")),
+            None if Path::new("truongso.toml").exists() => {
+                fig = fig.merge(Toml::file("truongso.toml"))
+            }
             None => {}
         }
-        let cfg: Config = fig.merge(Env::prefixed("TRUONGSO_").ignore(&["test_pg_url", "bin"])).extract()?;
-        anyhow::ensure!(cfg.session_ttl_minutes > 0, "session_ttl_minutes must be positive");
+        let cfg: Config = fig
+            .merge(Env::prefixed("TRUONGSO_").ignore(&["test_pg_url", "bin"]))
+            .extract()?;
+        anyhow::ensure!(
+            cfg.session_ttl_minutes > 0,
+            "session_ttl_minutes must be positive"
+        );
         anyhow::ensure!(cfg.max_body_kib >= 16, "max_body_kib must be at least 16");
-        anyhow::ensure!(matches!(cfg.log_format.as_str(), "text" | "json"), "log_format must be text or json");
+        anyhow::ensure!(
+            matches!(cfg.log_format.as_str(), "text" | "json"),
+            "log_format must be text or json"
+        );
         Ok(cfg)
     }
 
@@ -71,7 +81,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ts-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("truongso.toml");
-        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nlog_format = \"json\"\nsession_ttl_minutes = 60\n").unwrap();
+        std::fs::write(
+            &file,
+            "bind = \"0.0.0.0:9000\"\nlog_format = \"json\"\nsession_ttl_minutes = 60\n",
+        )
+        .unwrap();
         figment::Jail::expect_with(|jail| {
             jail.set_env("TRUONGSO_BIND", "127.0.0.1:7000");
             let cfg = Config::load(Some(&file)).expect("loads");

@@ -10,7 +10,11 @@ use std::time::Instant;
 use truongso_store::{ActorRef, Store, accounts, audit, demo, org};
 
 #[derive(Parser)]
-#[command(name = "truongso", version, about = "Trường Số — nền tảng số cho giáo dục")]
+#[command(
+    name = "truongso",
+    version,
+    about = "Trường Số — nền tảng số cho giáo dục"
+)]
 struct Cli {
     /// TOML configuration file (default: ./truongso.toml if present).
     #[arg(long, global = true)]
@@ -76,7 +80,9 @@ enum AuditCmd {
 fn init_logs(cfg: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     if cfg.log_format == "json" {
         b.json().flatten_event(true).init();
     } else {
@@ -85,19 +91,30 @@ fn init_logs(cfg: &Config) {
 }
 
 async fn open(cfg: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&cfg.database_url).await.with_context(|| "cannot open the database")?;
+    let store = Store::connect(&cfg.database_url)
+        .await
+        .with_context(|| "cannot open the database")?;
     store.migrate().await.context("migration failed")?;
     Ok(store)
 }
 
-async fn serve(store: Store, cfg: &Config, bind: &str, banner: impl FnOnce(&str)) -> anyhow::Result<()> {
+async fn serve(
+    store: Store,
+    cfg: &Config,
+    bind: &str,
+    banner: impl FnOnce(&str),
+) -> anyhow::Result<()> {
     let state = truongso_web::AppState::new(store, cfg.web());
     let app = truongso_web::app(state);
-    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
     banner(&format!("http://{addr}"));
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 
@@ -107,7 +124,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -128,7 +146,10 @@ async fn main() -> anyhow::Result<()> {
             init_logs(&cfg);
             let store = open(&cfg).await?;
             let bind = bind.unwrap_or(cfg.bind.clone());
-            serve(store, &cfg, &bind, |url| println!("Trường Số đang chạy tại {url}")).await
+            serve(store, &cfg, &bind, |url| {
+                println!("Trường Số đang chạy tại {url}")
+            })
+            .await
         }
         Cmd::Migrate => {
             let store = Store::connect(&cfg.database_url).await?;
@@ -136,7 +157,12 @@ async fn main() -> anyhow::Result<()> {
             println!("Đã áp dụng {applied} migration (applied {applied} pending migrations).");
             Ok(())
         }
-        Cmd::Demo { seed, db, bind, no_serve } => {
+        Cmd::Demo {
+            seed,
+            db,
+            bind,
+            no_serve,
+        } => {
             if cli.database_url.is_none() && std::env::var("TRUONGSO_DATABASE_URL").is_err() {
                 cfg.database_url = truongso_store::sqlite_url(&db);
             }
@@ -156,12 +182,17 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
-        Cmd::Audit { cmd: AuditCmd::Verify } => {
+        Cmd::Audit {
+            cmd: AuditCmd::Verify,
+        } => {
             let store = Store::connect(&cfg.database_url).await?;
             let report = audit::verify(&store.db).await?;
             match report.first_break {
                 None => {
-                    println!("Chuỗi nhật ký toàn vẹn: {} sự kiện (audit chain intact: {} events).", report.checked, report.checked);
+                    println!(
+                        "Chuỗi nhật ký toàn vẹn: {} sự kiện (audit chain intact: {} events).",
+                        report.checked, report.checked
+                    );
                     Ok(())
                 }
                 Some(b) => {
@@ -175,13 +206,27 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Cmd::Bootstrap { kind, name, code, admin_username, admin_name, admin_password } => {
+        Cmd::Bootstrap {
+            kind,
+            name,
+            code,
+            admin_username,
+            admin_name,
+            admin_password,
+        } => {
             let store = open(&cfg).await?;
             let who = ActorRef::system("bootstrap");
             let root = org::create(
                 &store.db,
                 &who,
-                org::NewOrgUnit { kind, parent_id: None, name, code, levels: None, valid_from: None },
+                org::NewOrgUnit {
+                    kind,
+                    parent_id: None,
+                    name,
+                    code,
+                    levels: None,
+                    valid_from: None,
+                },
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -198,10 +243,21 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let spec = accounts::GrantSpec { role: "admin".into(), org_unit_id: root.id, ..Default::default() };
-            let g = accounts::resolve_grant(&store.db, &spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            accounts::grant(&store.db, &who, user.id, &g).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("Đã tạo {} và tài khoản quản trị «{}».", root.name, user.username);
+            let spec = accounts::GrantSpec {
+                role: "admin".into(),
+                org_unit_id: root.id,
+                ..Default::default()
+            };
+            let g = accounts::resolve_grant(&store.db, &spec)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            accounts::grant(&store.db, &who, user.id, &g)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Đã tạo {} và tài khoản quản trị «{}».",
+                root.name, user.username
+            );
             Ok(())
         }
     }
@@ -210,13 +266,27 @@ async fn main() -> anyhow::Result<()> {
 fn print_demo(s: &demo::DemoSummary, secs: f64) {
     let t = |k: &str| truongso_core::i18n::t(truongso_core::i18n::Locale::Vi, k);
     if s.created {
-        println!("Đã tạo tỉnh mẫu trong {secs:.1} giây: {} đơn vị, {} trường.", s.units, s.schools);
+        println!(
+            "Đã tạo tỉnh mẫu trong {secs:.1} giây: {} đơn vị, {} trường.",
+            s.units, s.schools
+        );
     } else {
-        println!("Dùng lại tỉnh mẫu đã có: {} đơn vị, {} trường.", s.units, s.schools);
+        println!(
+            "Dùng lại tỉnh mẫu đã có: {} đơn vị, {} trường.",
+            s.units, s.schools
+        );
     }
-    println!("\nTài khoản mẫu (mật khẩu chung / password for all: {}):", demo::DEMO_PASSWORD);
+    println!(
+        "\nTài khoản mẫu (mật khẩu chung / password for all: {}):",
+        demo::DEMO_PASSWORD
+    );
     println!("  {:<20} {:<24} {}", "Tên đăng nhập", "Vai trò", "Phạm vi");
     for a in &s.accounts {
-        println!("  {:<20} {:<24} {}", a.username, t(&format!("role.{}", a.role)), a.scope);
+        println!(
+            "  {:<20} {:<24} {}",
+            a.username,
+            t(&format!("role.{}", a.role)),
+            a.scope
+        );
     }
 }

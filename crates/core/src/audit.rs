@@ -118,14 +118,21 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { next_seq: 1, prev_hash: GENESIS_HASH.to_string(), checked: 0 }
+        Self {
+            next_seq: 1,
+            prev_hash: GENESIS_HASH.to_string(),
+            checked: 0,
+        }
     }
 }
 
 impl ChainVerifier {
     pub fn push(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
         if r.seq != self.next_seq {
-            return Err(ChainBreak::Gap { expected: self.next_seq, found: r.seq });
+            return Err(ChainBreak::Gap {
+                expected: self.next_seq,
+                found: r.seq,
+            });
         }
         if r.expected_hash() != r.hash {
             return Err(ChainBreak::Edited { seq: r.seq });
@@ -153,7 +160,11 @@ impl ChainVerifier {
 }
 
 /// Verifies a whole chain held in memory.
-pub fn verify_chain(records: &[AuditRecord], head_seq: i64, head_hash: &str) -> Result<u64, ChainBreak> {
+pub fn verify_chain(
+    records: &[AuditRecord],
+    head_seq: i64,
+    head_hash: &str,
+) -> Result<u64, ChainBreak> {
     let mut v = ChainVerifier::default();
     for r in records {
         v.push(r)?;
@@ -226,13 +237,28 @@ mod tests {
         let (s, h) = head(&c);
         let mut removed = c.clone();
         removed.remove(1);
-        assert_eq!(verify_chain(&removed, s, &h), Err(ChainBreak::Gap { expected: 2, found: 3 }));
+        assert_eq!(
+            verify_chain(&removed, s, &h),
+            Err(ChainBreak::Gap {
+                expected: 2,
+                found: 3
+            })
+        );
         let mut swapped = c.clone();
         swapped.swap(1, 2);
         (swapped[1].seq, swapped[2].seq) = (2, 3);
-        assert_eq!(verify_chain(&swapped, s, &h), Err(ChainBreak::Edited { seq: 2 }));
+        assert_eq!(
+            verify_chain(&swapped, s, &h),
+            Err(ChainBreak::Edited { seq: 2 })
+        );
         let truncated = &c[..4];
-        assert_eq!(verify_chain(truncated, s, &h), Err(ChainBreak::Truncated { last_seq: 4, head_seq: 5 }));
+        assert_eq!(
+            verify_chain(truncated, s, &h),
+            Err(ChainBreak::Truncated {
+                last_seq: 4,
+                head_seq: 5
+            })
+        );
     }
 
     #[test]
@@ -241,7 +267,18 @@ mod tests {
         let a = event_hash(1, "t", None, "ab", "c", "x", "y", None, None, GENESIS_HASH);
         let b = event_hash(1, "t", None, "a", "bc", "x", "y", None, None, GENESIS_HASH);
         assert_ne!(a, b);
-        let c = event_hash(1, "t", Some(""), "ab", "c", "x", "y", None, None, GENESIS_HASH);
+        let c = event_hash(
+            1,
+            "t",
+            Some(""),
+            "ab",
+            "c",
+            "x",
+            "y",
+            None,
+            None,
+            GENESIS_HASH,
+        );
         assert_ne!(a, c);
     }
 }

@@ -42,8 +42,13 @@ pub enum ScopeKind {
 }
 
 impl ScopeKind {
-    pub const ALL: [ScopeKind; 5] =
-        [ScopeKind::Subtree, ScopeKind::School, ScopeKind::Class, ScopeKind::ClassSubject, ScopeKind::Child];
+    pub const ALL: [ScopeKind; 5] = [
+        ScopeKind::Subtree,
+        ScopeKind::School,
+        ScopeKind::Class,
+        ScopeKind::ClassSubject,
+        ScopeKind::Child,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,7 +61,10 @@ impl ScopeKind {
     }
 
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s.trim()).ok_or(DomainError::UnknownScopeKind)
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or(DomainError::UnknownScopeKind)
     }
 }
 
@@ -96,7 +104,10 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or(DomainError::UnknownRole)
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or(DomainError::UnknownRole)
     }
 
     /// The one scope kind each role is granted on.
@@ -118,7 +129,10 @@ impl Role {
 
     /// Staff of a school (as opposed to office staff and families).
     pub fn is_school_staff(self) -> bool {
-        !matches!(self, Role::Admin | Role::Officer | Role::Parent | Role::Student)
+        !matches!(
+            self,
+            Role::Admin | Role::Officer | Role::Parent | Role::Student
+        )
     }
 
     fn leads_school(self) -> bool {
@@ -131,11 +145,25 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
-    Subtree { root: OrgPath },
-    School { school: OrgPath },
-    Class { school: OrgPath, class_id: Uuid },
-    ClassSubject { school: OrgPath, class_id: Uuid, subject: String },
-    Child { school: OrgPath, learner_id: Uuid },
+    Subtree {
+        root: OrgPath,
+    },
+    School {
+        school: OrgPath,
+    },
+    Class {
+        school: OrgPath,
+        class_id: Uuid,
+    },
+    ClassSubject {
+        school: OrgPath,
+        class_id: Uuid,
+        subject: String,
+    },
+    Child {
+        school: OrgPath,
+        learner_id: Uuid,
+    },
 }
 
 impl Scope {

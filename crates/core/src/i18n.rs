@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     #[default]
@@ -44,7 +46,11 @@ const EN: &str = include_str!("../messages/en.toml");
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
     for (k, v) in table {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::String(s) => {
                 out.insert(key, crate::text::nfc(s));
@@ -56,7 +62,9 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>)
 }
 
 fn parse(src: &str) -> HashMap<String, String> {
-    let table: toml::Table = src.parse().unwrap_or_else(|e: toml::de::Error| panic!("message catalogue: {}", e.message()));
+    let table: toml::Table = src
+        .parse()
+        .unwrap_or_else(|e: toml::de::Error| panic!("message catalogue: {}", e.message()));
     let mut out = HashMap::new();
     flatten("", &table, &mut out);
     out
@@ -116,25 +124,53 @@ mod tests {
     fn every_domain_error_has_a_message() {
         use DomainError::*;
         let all = [
-            Required, TooLong { max: 1 }, TooShort { min: 1 }, InvalidCharacters, InvalidOrgCode,
-            UnknownOrgKind, InvalidParent, UnknownSchoolLevel, SchoolLevelsRequired, InvalidDate,
-            DateRangeReversed, PeriodsOverlap, InvalidSchoolYear, TermOutsideYear, TermsOutOfOrder,
-            UnknownTerm, InvalidUsername, WeakPassword, PasswordContainsUsername, InvalidEmail,
-            InvalidPhone, UnknownRole, ScopeNotAllowedForRole, UnknownScopeKind,
+            Required,
+            TooLong { max: 1 },
+            TooShort { min: 1 },
+            InvalidCharacters,
+            InvalidOrgCode,
+            UnknownOrgKind,
+            InvalidParent,
+            UnknownSchoolLevel,
+            SchoolLevelsRequired,
+            InvalidDate,
+            DateRangeReversed,
+            PeriodsOverlap,
+            InvalidSchoolYear,
+            TermOutsideYear,
+            TermsOutOfOrder,
+            UnknownTerm,
+            InvalidUsername,
+            WeakPassword,
+            PasswordContainsUsername,
+            InvalidEmail,
+            InvalidPhone,
+            UnknownRole,
+            ScopeNotAllowedForRole,
+            UnknownScopeKind,
         ];
         for e in all {
             let key = format!("error.{}", e.code());
             assert!(catalogue(Locale::Vi).contains_key(&key), "missing {key}");
         }
-        assert_eq!(error_message(Locale::Vi, &TooLong { max: 200 }), "Dài quá 200 ký tự.");
+        assert_eq!(
+            error_message(Locale::Vi, &TooLong { max: 200 }),
+            "Dài quá 200 ký tự."
+        );
     }
 
     #[test]
     fn vietnamese_text_is_nfc_and_interpolated() {
         let s = tf(Locale::Vi, "error.too_short", &[("min", "8".into())]);
         assert_eq!(s, "Cần ít nhất 8 ký tự.");
-        assert_eq!(t(Locale::En, "error.too_short"), "At least {min} characters are needed.");
-        assert_eq!(Locale::from_accept_language("en-US,en;q=0.9,vi;q=0.8"), Locale::En);
+        assert_eq!(
+            t(Locale::En, "error.too_short"),
+            "At least {min} characters are needed."
+        );
+        assert_eq!(
+            Locale::from_accept_language("en-US,en;q=0.9,vi;q=0.8"),
+            Locale::En
+        );
         assert_eq!(Locale::from_accept_language("fr-FR"), Locale::Vi);
     }
 }

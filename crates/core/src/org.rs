@@ -159,7 +159,11 @@ impl SchoolLevels {
     }
 
     pub fn to_stored(&self) -> String {
-        self.0.iter().map(|l| l.as_str()).collect::<Vec<_>>().join("+")
+        self.0
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
     }
 }
 
@@ -234,7 +238,10 @@ impl OrgPath {
     }
 
     pub fn last_id(&self) -> Uuid {
-        *self.ids().last().expect("a parsed path has at least one id")
+        *self
+            .ids()
+            .last()
+            .expect("a parsed path has at least one id")
     }
 }
 
@@ -340,9 +347,18 @@ mod tests {
         assert_eq!(l.levels(), &[SchoolLevel::TH, SchoolLevel::THCS]);
         assert!(l.is_multi_level());
         assert_eq!(l.to_stored(), "TH+THCS");
-        assert_eq!(SchoolLevels::parse("04").unwrap().levels(), &[SchoolLevel::THPT]);
-        assert_eq!(SchoolLevels::parse(""), Err(DomainError::SchoolLevelsRequired));
-        assert_eq!(SchoolLevels::parse("TH+ĐH"), Err(DomainError::UnknownSchoolLevel));
+        assert_eq!(
+            SchoolLevels::parse("04").unwrap().levels(),
+            &[SchoolLevel::THPT]
+        );
+        assert_eq!(
+            SchoolLevels::parse(""),
+            Err(DomainError::SchoolLevelsRequired)
+        );
+        assert_eq!(
+            SchoolLevels::parse("TH+ĐH"),
+            Err(DomainError::UnknownSchoolLevel)
+        );
     }
 
     #[test]
@@ -388,14 +404,35 @@ mod tests {
             Err(DomainError::DateRangeReversed)
         );
         let versions = vec![
-            OrgVersion { name: "Phòng GDĐT huyện Yên Sơn".into(), code: None, parent_id: None, effective: old },
-            OrgVersion { name: "Sở GDĐT Tuyên Quang".into(), code: None, parent_id: None, effective: new },
+            OrgVersion {
+                name: "Phòng GDĐT huyện Yên Sơn".into(),
+                code: None,
+                parent_id: None,
+                effective: old,
+            },
+            OrgVersion {
+                name: "Sở GDĐT Tuyên Quang".into(),
+                code: None,
+                parent_id: None,
+                effective: new,
+            },
         ];
         assert!(check_versions(&versions).is_ok());
-        assert_eq!(version_on(&versions, d(2020, 1, 1)).unwrap().name, "Phòng GDĐT huyện Yên Sơn");
+        assert_eq!(
+            version_on(&versions, d(2020, 1, 1)).unwrap().name,
+            "Phòng GDĐT huyện Yên Sơn"
+        );
         let mut overlapping = versions.clone();
-        overlapping.push(OrgVersion { name: "x".into(), code: None, parent_id: None, effective: bad });
-        assert_eq!(check_versions(&overlapping), Err(DomainError::PeriodsOverlap));
+        overlapping.push(OrgVersion {
+            name: "x".into(),
+            code: None,
+            parent_id: None,
+            effective: bad,
+        });
+        assert_eq!(
+            check_versions(&overlapping),
+            Err(DomainError::PeriodsOverlap)
+        );
     }
 
     #[test]

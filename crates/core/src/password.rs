@@ -42,11 +42,21 @@ impl LoginGuard {
     /// State after a wrong password. The fifth consecutive failure locks the account; a failure
     /// after a lock has expired starts a new count.
     pub fn after_failure(self, now: DateTime<Utc>) -> Self {
-        let failed = if self.locked_until.is_some_and(|t| now >= t) { 1 } else { self.failed + 1 };
-        if failed >= MAX_FAILED_LOGINS {
-            Self { failed, locked_until: Some(now + Duration::minutes(LOCKOUT_MINUTES)) }
+        let failed = if self.locked_until.is_some_and(|t| now >= t) {
+            1
         } else {
-            Self { failed, locked_until: None }
+            self.failed + 1
+        };
+        if failed >= MAX_FAILED_LOGINS {
+            Self {
+                failed,
+                locked_until: Some(now + Duration::minutes(LOCKOUT_MINUTES)),
+            }
+        } else {
+            Self {
+                failed,
+                locked_until: None,
+            }
         }
     }
 
@@ -61,16 +71,30 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert_eq!(check_new_password("abc1", "u"), Err(DomainError::TooShort { min: 8 }));
-        assert_eq!(check_new_password("abcdefgh", "u"), Err(DomainError::WeakPassword));
-        assert_eq!(check_new_password("12345678", "u"), Err(DomainError::WeakPassword));
-        assert_eq!(check_new_password("gv.lan2025x", "gv.lan"), Err(DomainError::PasswordContainsUsername));
+        assert_eq!(
+            check_new_password("abc1", "u"),
+            Err(DomainError::TooShort { min: 8 })
+        );
+        assert_eq!(
+            check_new_password("abcdefgh", "u"),
+            Err(DomainError::WeakPassword)
+        );
+        assert_eq!(
+            check_new_password("12345678", "u"),
+            Err(DomainError::WeakPassword)
+        );
+        assert_eq!(
+            check_new_password("gv.lan2025x", "gv.lan"),
+            Err(DomainError::PasswordContainsUsername)
+        );
         assert!(check_new_password("Mật khẩu 2025", "gv.lan").is_ok());
     }
 
     #[test]
     fn fifth_failure_locks_for_fifteen_minutes() {
-        let t0 = DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").unwrap().with_timezone(&Utc);
+        let t0 = DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let mut g = LoginGuard::default();
         for i in 1..=4 {
             g = g.after_failure(t0);

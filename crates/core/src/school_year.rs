@@ -42,7 +42,9 @@ impl SchoolYear {
     pub fn containing(day: NaiveDate) -> Self {
         use chrono::Datelike;
         let y = day.year();
-        Self { start_year: if day.month() >= 8 { y } else { y - 1 } }
+        Self {
+            start_year: if day.month() >= 8 { y } else { y - 1 },
+        }
     }
 }
 
@@ -118,7 +120,12 @@ impl YearCalendar {
                 return Err(DomainError::TermsOutOfOrder);
             }
         }
-        Ok(Self { year, starts_on, ends_on, terms })
+        Ok(Self {
+            year,
+            starts_on,
+            ends_on,
+            terms,
+        })
     }
 
     /// The usual calendar: 5/9 to 31/5, HK I until mid-January.
@@ -130,8 +137,16 @@ impl YearCalendar {
             d(y, 9, 5),
             d(y + 1, 5, 31),
             vec![
-                TermDates { kind: TermKind::Hk1, starts_on: d(y, 9, 5), ends_on: d(y + 1, 1, 17) },
-                TermDates { kind: TermKind::Hk2, starts_on: d(y + 1, 1, 19), ends_on: d(y + 1, 5, 31) },
+                TermDates {
+                    kind: TermKind::Hk1,
+                    starts_on: d(y, 9, 5),
+                    ends_on: d(y + 1, 1, 17),
+                },
+                TermDates {
+                    kind: TermKind::Hk2,
+                    starts_on: d(y + 1, 1, 19),
+                    ends_on: d(y + 1, 5, 31),
+                },
             ],
         )
         .expect("typical calendar is valid")
@@ -149,7 +164,10 @@ mod tests {
     #[test]
     fn parse_school_year() {
         assert_eq!(SchoolYear::parse("2025-2026").unwrap().start_year(), 2025);
-        assert_eq!(SchoolYear::parse(" 2025 – 2026 ").unwrap().name(), "2025-2026");
+        assert_eq!(
+            SchoolYear::parse(" 2025 – 2026 ").unwrap().name(),
+            "2025-2026"
+        );
         assert!(SchoolYear::parse("2025-2027").is_err());
         assert!(SchoolYear::parse("2025").is_err());
         assert!(SchoolYear::parse("abcd-efgh").is_err());
@@ -166,13 +184,25 @@ mod tests {
     fn calendar_validation() {
         let y = SchoolYear::parse("2025-2026").unwrap();
         assert_eq!(YearCalendar::typical(y).terms.len(), 2);
-        let t1 = TermDates { kind: TermKind::Hk1, starts_on: d(2025, 9, 5), ends_on: d(2026, 1, 20) };
-        let t2 = TermDates { kind: TermKind::Hk2, starts_on: d(2026, 1, 15), ends_on: d(2026, 5, 31) };
+        let t1 = TermDates {
+            kind: TermKind::Hk1,
+            starts_on: d(2025, 9, 5),
+            ends_on: d(2026, 1, 20),
+        };
+        let t2 = TermDates {
+            kind: TermKind::Hk2,
+            starts_on: d(2026, 1, 15),
+            ends_on: d(2026, 5, 31),
+        };
         assert_eq!(
             YearCalendar::new(y, d(2025, 9, 5), d(2026, 5, 31), vec![t1, t2]),
             Err(DomainError::TermsOutOfOrder)
         );
-        let late = TermDates { kind: TermKind::Hk2, starts_on: d(2026, 1, 25), ends_on: d(2026, 6, 30) };
+        let late = TermDates {
+            kind: TermKind::Hk2,
+            starts_on: d(2026, 1, 25),
+            ends_on: d(2026, 6, 30),
+        };
         assert_eq!(
             YearCalendar::new(y, d(2025, 9, 5), d(2026, 5, 31), vec![t1, late]),
             Err(DomainError::TermOutsideYear)

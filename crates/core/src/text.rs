@@ -63,14 +63,23 @@ mod tests {
     fn nfc_composes_decomposed_input() {
         let decomposed = "Tie\u{0302}\u{0301}ng Vie\u{0323}\u{0302}t";
         assert_eq!(nfc(decomposed), "Tiếng Việt");
-        assert_eq!(clean(decomposed).chars().count(), "Tiếng Việt".chars().count());
+        assert_eq!(
+            clean(decomposed).chars().count(),
+            "Tiếng Việt".chars().count()
+        );
     }
 
     #[test]
     fn parse_name_rejects_empty_long_and_control() {
         assert_eq!(parse_name("   ", 10), Err(crate::DomainError::Required));
-        assert_eq!(parse_name("Nguyễn Văn A", 5), Err(crate::DomainError::TooLong { max: 5 }));
-        assert_eq!(parse_name("a\u{0007}b", 5), Err(crate::DomainError::InvalidCharacters));
+        assert_eq!(
+            parse_name("Nguyễn Văn A", 5),
+            Err(crate::DomainError::TooLong { max: 5 })
+        );
+        assert_eq!(
+            parse_name("a\u{0007}b", 5),
+            Err(crate::DomainError::InvalidCharacters)
+        );
         assert_eq!(parse_name(" Lê  Lợi ", 20).unwrap(), "Lê Lợi");
     }
 }

@@ -18,10 +18,9 @@ impl Username {
         if n > 64 {
             return Err(DomainError::TooLong { max: 64 });
         }
-        if !t
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '@'))
-        {
+        if !t.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '@')
+        }) {
             return Err(DomainError::InvalidUsername);
         }
         Ok(Self(t))
@@ -43,7 +42,11 @@ pub fn parse_email(s: &str) -> Result<String, DomainError> {
         && !domain.ends_with('.')
         && !t.chars().any(|c| c.is_whitespace() || c.is_control())
         && !domain.contains('@');
-    if ok { Ok(t) } else { Err(DomainError::InvalidEmail) }
+    if ok {
+        Ok(t)
+    } else {
+        Err(DomainError::InvalidEmail)
+    }
 }
 
 /// A Vietnamese phone number, normalised to the 10-digit national form `0xxxxxxxxx`.
@@ -61,7 +64,10 @@ pub fn parse_phone(s: &str) -> Result<String, DomainError> {
     } else {
         digits
     };
-    if national.len() == 10 && national.starts_with('0') && national.chars().all(|c| c.is_ascii_digit()) {
+    if national.len() == 10
+        && national.starts_with('0')
+        && national.chars().all(|c| c.is_ascii_digit())
+    {
         Ok(national)
     } else {
         Err(DomainError::InvalidPhone)
@@ -74,7 +80,10 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(Username::parse(" Admin.Truong ").unwrap().as_str(), "admin.truong");
+        assert_eq!(
+            Username::parse(" Admin.Truong ").unwrap().as_str(),
+            "admin.truong"
+        );
         assert_eq!(Username::parse("ab"), Err(DomainError::TooShort { min: 3 }));
         assert_eq!(Username::parse("nguyễn"), Err(DomainError::InvalidUsername));
         assert_eq!(Username::parse("a b c"), Err(DomainError::InvalidUsername));
@@ -82,7 +91,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(parse_email(" Co.Lan@Truong.EDU.vn ").unwrap(), "co.lan@truong.edu.vn");
+        assert_eq!(
+            parse_email(" Co.Lan@Truong.EDU.vn ").unwrap(),
+            "co.lan@truong.edu.vn"
+        );
         assert!(parse_email("no-at-sign").is_err());
         assert!(parse_email("a@b").is_err());
         assert!(parse_email("a b@c.vn").is_err());

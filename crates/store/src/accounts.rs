@@ -5,13 +5,14 @@ use crate::audit::{self, Change};
 use crate::entity::{class, learner, org_unit, role_grant, session, user};
 use crate::error::Msg;
 use crate::{ActorRef, Error, Result};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{DatabaseConnection, 
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -86,11 +87,19 @@ impl GrantRow {
         let scope = match self.scope_kind {
             ScopeKind::Subtree => Scope::Subtree { root: school },
             ScopeKind::School => Scope::School { school },
-            ScopeKind::Class => Scope::Class { school, class_id: self.class_id? },
-            ScopeKind::ClassSubject => {
-                Scope::ClassSubject { school, class_id: self.class_id?, subject: self.subject.clone()? }
-            }
-            ScopeKind::Child => Scope::Child { school, learner_id: self.learner_id? },
+            ScopeKind::Class => Scope::Class {
+                school,
+                class_id: self.class_id?,
+            },
+            ScopeKind::ClassSubject => Scope::ClassSubject {
+                school,
+                class_id: self.class_id?,
+                subject: self.subject.clone()?,
+            },
+            ScopeKind::Child => Scope::Child {
+                school,
+                learner_id: self.learner_id?,
+            },
         };
         Grant::new(self.role, scope).ok()
     }
@@ -103,7 +112,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let mut bytes = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-        let salt = SaltString::encode_b64(&bytes).map_err(|e| Error::Internal(format!("salt: {e}")))?;
+        let salt =
+            SaltString::encode_b64(&bytes).map_err(|e| Error::Internal(format!("salt: {e}")))?;
         Argon2::default()
             .hash_password(pw.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -116,7 +126,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
 pub async fn verify_password(hash: &str, password: &str) -> bool {
     let (hash, pw) = (hash.to_string(), password.to_string());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash)
+            .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -128,7 +139,10 @@ pub(crate) fn dummy_hash() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();
     H.get_or_init(|| {
         let salt = SaltString::encode_b64(b"truongso-dummy-salt").expect("static salt");
-        Argon2::default().hash_password(b"not a password", &salt).expect("hash").to_string()
+        Argon2::default()
+            .hash_password(b"not a password", &salt)
+            .expect("hash")
+            .to_string()
     })
 }
 
@@ -169,16 +183,29 @@ fn parse_profile(display_name: &str, email: Option<&str>, phone: Option<&str>) -
     })
 }
 
-pub async fn create_user(db: &DatabaseConnection, actor: &ActorRef, input: NewUser) -> Result<UserRow> {
+pub async fn create_user(
+    db: &DatabaseConnection,
+    actor: &ActorRef,
+    input: NewUser,
+) -> Result<UserRow> {
     let username = Username::parse(&input.username).on("username")?;
-    let p = parse_profile(&input.display_name, input.email.as_deref(), input.phone.as_deref())?;
+    let p = parse_profile(
+        &input.display_name,
+        input.email.as_deref(),
+        input.phone.as_deref(),
+    )?;
     password::check_new_password(&input.password, username.as_str()).on("password")?;
     let hash = hash_password(&input.password).await?;
     let txn = db.begin().await?;
     crate::org::get(&txn, input.owner_org_id).await?;
-    let taken = user::Entity::find().filter(user::Column::Username.eq(username.as_str())).count(&txn).await?;
+    let taken = user::Entity::find()
+        .filter(user::Column::Username.eq(username.as_str()))
+        .count(&txn)
+        .await?;
     if taken > 0 {
-        return Err(Error::Conflict(Msg::new("duplicate_username").with("username", username.as_str())));
+        return Err(Error::Conflict(
+            Msg::new("duplicate_username").with("username", username.as_str()),
+        ));
     }
     let now = crate::now();
     let m = user::ActiveModel {
@@ -200,7 +227,12 @@ pub async fn create_user(db: &DatabaseConnection, actor: &ActorRef, input: NewUs
     .insert(&txn)
     .await?;
     let row = UserRow::from(m);
-    audit::append(&txn, actor, Change::new("user.create", "user", row.id).after(&row)).await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new("user.create", "user", row.id).after(&row),
+    )
+    .await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -210,7 +242,10 @@ pub async fn get_user<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<UserRow> {
 }
 
 async fn find_model<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<user::Model> {
-    user::Entity::find_by_id(id).one(db).await?.ok_or_else(|| Error::not_found("unknown_user"))
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_user"))
 }
 
 pub async fn by_username<C: ConnectionTrait>(db: &C, username: &str) -> Result<Option<UserRow>> {
@@ -222,7 +257,14 @@ pub async fn by_username<C: ConnectionTrait>(db: &C, username: &str) -> Result<O
 }
 
 /// Applies `f` to an account and records before/after in the audit chain.
-async fn modify<F>(db: &DatabaseConnection, actor: &ActorRef, id: Uuid, action: &str, end_sessions: bool, f: F) -> Result<UserRow>
+async fn modify<F>(
+    db: &DatabaseConnection,
+    actor: &ActorRef,
+    id: Uuid,
+    action: &str,
+    end_sessions: bool,
+    f: F,
+) -> Result<UserRow>
 where
     F: FnOnce(&mut user::ActiveModel),
 {
@@ -234,9 +276,19 @@ where
     am.updated_at = Set(crate::now());
     let after = UserRow::from(am.update(&txn).await?);
     if end_sessions {
-        session::Entity::delete_many().filter(session::Column::UserId.eq(id)).exec(&txn).await?;
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(id))
+            .exec(&txn)
+            .await?;
     }
-    audit::append(&txn, actor, Change::new(action, "user", id).before(&before).after(&after)).await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new(action, "user", id)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -247,7 +299,11 @@ pub async fn update_profile(
     id: Uuid,
     input: ProfileUpdate,
 ) -> Result<UserRow> {
-    let p = parse_profile(&input.display_name, input.email.as_deref(), input.phone.as_deref())?;
+    let p = parse_profile(
+        &input.display_name,
+        input.email.as_deref(),
+        input.phone.as_deref(),
+    )?;
     modify(db, actor, id, "user.update", false, |am| {
         am.name_folded = Set(text::fold(&p.display_name));
         am.display_name = Set(p.display_name);
@@ -258,8 +314,17 @@ pub async fn update_profile(
 }
 
 /// Disabling ends the account's sessions at once.
-pub async fn set_active(db: &DatabaseConnection, actor: &ActorRef, id: Uuid, active: bool) -> Result<UserRow> {
-    let action = if active { "user.enable" } else { "user.disable" };
+pub async fn set_active(
+    db: &DatabaseConnection,
+    actor: &ActorRef,
+    id: Uuid,
+    active: bool,
+) -> Result<UserRow> {
+    let action = if active {
+        "user.enable"
+    } else {
+        "user.disable"
+    };
     modify(db, actor, id, action, !active, |am| am.active = Set(active)).await
 }
 
@@ -320,7 +385,12 @@ pub async fn change_own_password(
         del = del.filter(session::Column::Id.ne(keep));
     }
     del.exec(&txn).await?;
-    audit::append(&txn, &actor, Change::new("user.change_password", "user", user_id)).await?;
+    audit::append(
+        &txn,
+        &actor,
+        Change::new("user.change_password", "user", user_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -340,7 +410,11 @@ pub async fn list_users(
     for p in within {
         scope = scope.add(org_unit::Column::Path.starts_with(p.as_str()));
     }
-    let owners = Query::select().column(org_unit::Column::Id).from(org_unit::Entity).cond_where(scope).to_owned();
+    let owners = Query::select()
+        .column(org_unit::Column::Id)
+        .from(org_unit::Entity)
+        .cond_where(scope)
+        .to_owned();
     let mut q = user::Entity::find().filter(user::Column::OwnerOrgId.in_subquery(owners));
     let folded = text::fold(query);
     if !folded.is_empty() {
@@ -351,7 +425,12 @@ pub async fn list_users(
         );
     }
     let total = q.clone().count(db).await?;
-    let rows = q.order_by_asc(user::Column::Username).limit(limit).offset(offset).all(db).await?;
+    let rows = q
+        .order_by_asc(user::Column::Username)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?;
     Ok((rows.into_iter().map(UserRow::from).collect(), total))
 }
 
@@ -377,13 +456,19 @@ pub async fn resolve_grant<C: ConnectionTrait>(db: &C, spec: &GrantSpec) -> Resu
         return Err(Error::conflict("scope_needs_school"));
     }
     let school = unit.path.clone();
-    let need_class = || -> Result<Uuid> { spec.class_id.ok_or(Error::invalid("class_id", DomainError::Required)) };
+    let need_class = || -> Result<Uuid> {
+        spec.class_id
+            .ok_or(Error::invalid("class_id", DomainError::Required))
+    };
     let scope = match kind {
         ScopeKind::Subtree => Scope::Subtree { root: school },
         ScopeKind::School => Scope::School { school },
         ScopeKind::Class | ScopeKind::ClassSubject => {
             let class_id = need_class()?;
-            let c = class::Entity::find_by_id(class_id).one(db).await?.ok_or_else(|| Error::not_found("unknown_class"))?;
+            let c = class::Entity::find_by_id(class_id)
+                .one(db)
+                .await?
+                .ok_or_else(|| Error::not_found("unknown_class"))?;
             if c.school_id != unit.id {
                 return Err(Error::conflict("class_not_in_school"));
             }
@@ -393,16 +478,28 @@ pub async fn resolve_grant<C: ConnectionTrait>(db: &C, spec: &GrantSpec) -> Resu
                 let subject = opt(spec.subject.as_deref())
                     .ok_or(Error::invalid("subject", DomainError::Required))
                     .and_then(|s| text::parse_name(s, 60).on("subject").map_err(Error::from))?;
-                Scope::ClassSubject { school, class_id, subject: text::fold(&subject) }
+                Scope::ClassSubject {
+                    school,
+                    class_id,
+                    subject: text::fold(&subject),
+                }
             }
         }
         ScopeKind::Child => {
-            let lid = spec.learner_id.ok_or(Error::invalid("learner_id", DomainError::Required))?;
-            let l = learner::Entity::find_by_id(lid).one(db).await?.ok_or_else(|| Error::not_found("unknown_learner"))?;
+            let lid = spec
+                .learner_id
+                .ok_or(Error::invalid("learner_id", DomainError::Required))?;
+            let l = learner::Entity::find_by_id(lid)
+                .one(db)
+                .await?
+                .ok_or_else(|| Error::not_found("unknown_learner"))?;
             if l.school_id != unit.id {
                 return Err(Error::conflict("learner_not_in_school"));
             }
-            Scope::Child { school, learner_id: lid }
+            Scope::Child {
+                school,
+                learner_id: lid,
+            }
         }
     };
     Grant::new(role, scope).on("role").map_err(Error::from)
@@ -412,7 +509,9 @@ fn scope_ids(scope: &Scope) -> (Option<Uuid>, Option<String>, Option<Uuid>) {
     match scope {
         Scope::Subtree { .. } | Scope::School { .. } => (None, None, None),
         Scope::Class { class_id, .. } => (Some(*class_id), None, None),
-        Scope::ClassSubject { class_id, subject, .. } => (Some(*class_id), Some(subject.clone()), None),
+        Scope::ClassSubject {
+            class_id, subject, ..
+        } => (Some(*class_id), Some(subject.clone()), None),
         Scope::Child { learner_id, .. } => (None, None, Some(*learner_id)),
     }
 }
@@ -425,7 +524,11 @@ pub async fn grant(
 ) -> Result<GrantRow> {
     let txn = db.begin().await?;
     find_model(&txn, user_id).await?;
-    if grants_of(&txn, user_id).await?.iter().any(|r| r.grant().as_ref() == Some(g)) {
+    if grants_of(&txn, user_id)
+        .await?
+        .iter()
+        .any(|r| r.grant().as_ref() == Some(g))
+    {
         return Err(Error::conflict("duplicate_grant"));
     }
     let (class_id, subject, learner_id) = scope_ids(&g.scope);
@@ -449,13 +552,21 @@ pub async fn grant(
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(|| Error::Internal("grant vanished".into()))?;
-    audit::append(&txn, actor, Change::new("grant.create", "role_grant", id).after(&row)).await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new("grant.create", "role_grant", id).after(&row),
+    )
+    .await?;
     txn.commit().await?;
     Ok(row)
 }
 
 pub async fn get_grant<C: ConnectionTrait>(db: &C, grant_id: Uuid) -> Result<GrantRow> {
-    let m = role_grant::Entity::find_by_id(grant_id).one(db).await?.ok_or_else(|| Error::not_found("unknown_grant"))?;
+    let m = role_grant::Entity::find_by_id(grant_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_grant"))?;
     grants_of(db, m.user_id)
         .await?
         .into_iter()
@@ -466,8 +577,15 @@ pub async fn get_grant<C: ConnectionTrait>(db: &C, grant_id: Uuid) -> Result<Gra
 pub async fn revoke(db: &DatabaseConnection, actor: &ActorRef, grant_id: Uuid) -> Result<()> {
     let txn = db.begin().await?;
     let row = get_grant(&txn, grant_id).await?;
-    role_grant::Entity::delete_by_id(grant_id).exec(&txn).await?;
-    audit::append(&txn, actor, Change::new("grant.revoke", "role_grant", grant_id).before(&row)).await?;
+    role_grant::Entity::delete_by_id(grant_id)
+        .exec(&txn)
+        .await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new("grant.revoke", "role_grant", grant_id).before(&row),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -488,13 +606,19 @@ pub async fn grants_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<
     let classes = if class_ids.is_empty() {
         vec![]
     } else {
-        class::Entity::find().filter(class::Column::Id.is_in(class_ids)).all(db).await?
+        class::Entity::find()
+            .filter(class::Column::Id.is_in(class_ids))
+            .all(db)
+            .await?
     };
     let learner_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.learner_id).collect();
     let learners = if learner_ids.is_empty() {
         vec![]
     } else {
-        learner::Entity::find().filter(learner::Column::Id.is_in(learner_ids)).all(db).await?
+        learner::Entity::find()
+            .filter(learner::Column::Id.is_in(learner_ids))
+            .all(db)
+            .await?
     };
     rows.into_iter()
         .map(|r| {
@@ -505,18 +629,24 @@ pub async fn grants_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<
             Ok(GrantRow {
                 id: r.id,
                 user_id: r.user_id,
-                role: Role::parse(&r.role).map_err(|_| Error::Internal(format!("bad role {}", r.role)))?,
+                role: Role::parse(&r.role)
+                    .map_err(|_| Error::Internal(format!("bad role {}", r.role)))?,
                 scope_kind: ScopeKind::parse(&r.scope_kind)
                     .map_err(|_| Error::Internal(format!("bad scope {}", r.scope_kind)))?,
                 org_unit_id: r.org_unit_id,
                 org_name: org.name.clone(),
                 org_path: org.path.clone(),
-                class_name: r.class_id.and_then(|c| classes.iter().find(|x| x.id == c).map(|x| x.name.clone())),
+                class_name: r
+                    .class_id
+                    .and_then(|c| classes.iter().find(|x| x.id == c).map(|x| x.name.clone())),
                 class_id: r.class_id,
                 subject: r.subject,
-                learner_name: r
-                    .learner_id
-                    .and_then(|l| learners.iter().find(|x| x.id == l).map(|x| x.full_name.clone())),
+                learner_name: r.learner_id.and_then(|l| {
+                    learners
+                        .iter()
+                        .find(|x| x.id == l)
+                        .map(|x| x.full_name.clone())
+                }),
                 learner_id: r.learner_id,
                 created_at: r.created_at,
             })
@@ -526,6 +656,10 @@ pub async fn grants_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<
 
 /// The policy-level actor for a user.
 pub async fn actor_for<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Actor> {
-    let grants = grants_of(db, user_id).await?.iter().filter_map(GrantRow::grant).collect();
+    let grants = grants_of(db, user_id)
+        .await?
+        .iter()
+        .filter_map(GrantRow::grant)
+        .collect();
     Ok(Actor { user_id, grants })
 }

@@ -5,8 +5,8 @@ use crate::entity::{audit_event, audit_head};
 use crate::{ActorRef, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use truongso_core::audit::{AuditRecord, ChainBreak, ChainVerifier, event_hash};
@@ -22,7 +22,13 @@ pub struct Change<'a> {
 
 impl<'a> Change<'a> {
     pub fn new(action: &'a str, entity_type: &'a str, entity_id: impl ToString) -> Self {
-        Self { action, entity_type, entity_id: entity_id.to_string(), before: None, after: None }
+        Self {
+            action,
+            entity_type,
+            entity_id: entity_id.to_string(),
+            before: None,
+            after: None,
+        }
     }
 
     pub fn before(mut self, v: impl Serialize) -> Self {
@@ -39,9 +45,16 @@ impl<'a> Change<'a> {
 /// Appends one event. Call inside the transaction that makes the change, so the change and its
 /// record commit together. Bumping the head row first serialises concurrent appends on both
 /// databases (a row lock on PostgreSQL, the write lock on SQLite).
-pub async fn append<C: ConnectionTrait>(db: &C, actor: &ActorRef, change: Change<'_>) -> Result<i64> {
+pub async fn append<C: ConnectionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    change: Change<'_>,
+) -> Result<i64> {
     audit_head::Entity::update_many()
-        .col_expr(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq).add(1))
+        .col_expr(
+            audit_head::Column::Seq,
+            Expr::col(audit_head::Column::Seq).add(1),
+        )
         .filter(audit_head::Column::Id.eq(1))
         .exec(db)
         .await?;
@@ -127,7 +140,10 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<VerifyReport> {
         for m in page {
             after_seq = m.seq;
             if let Err(b) = v.push(&to_record(m)) {
-                return Ok(VerifyReport { checked: v.checked, first_break: Some(b) });
+                return Ok(VerifyReport {
+                    checked: v.checked,
+                    first_break: Some(b),
+                });
             }
         }
         if n < PAGE {
@@ -137,12 +153,21 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<VerifyReport> {
     let head = audit_head::Entity::find_by_id(1).one(db).await?;
     let (head_seq, head_hash) = head.map(|h| (h.seq, h.hash)).unwrap_or((0, String::new()));
     let first_break = v.finish(head_seq, &head_hash).err();
-    Ok(VerifyReport { checked: v.checked, first_break })
+    Ok(VerifyReport {
+        checked: v.checked,
+        first_break,
+    })
 }
 
 /// The latest events, newest first, for the audit page.
-pub async fn recent<C: ConnectionTrait>(db: &C, before_seq: Option<i64>, limit: u64) -> Result<Vec<AuditRecord>> {
-    let mut q = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq).limit(limit);
+pub async fn recent<C: ConnectionTrait>(
+    db: &C,
+    before_seq: Option<i64>,
+    limit: u64,
+) -> Result<Vec<AuditRecord>> {
+    let mut q = audit_event::Entity::find()
+        .order_by_desc(audit_event::Column::Seq)
+        .limit(limit);
     if let Some(s) = before_seq {
         q = q.filter(audit_event::Column::Seq.lt(s));
     }
@@ -150,7 +175,11 @@ pub async fn recent<C: ConnectionTrait>(db: &C, before_seq: Option<i64>, limit: 
 }
 
 /// Events about one entity, oldest first (the trail shown beside a record).
-pub async fn for_entity<C: ConnectionTrait>(db: &C, entity_type: &str, entity_id: &str) -> Result<Vec<AuditRecord>> {
+pub async fn for_entity<C: ConnectionTrait>(
+    db: &C,
+    entity_type: &str,
+    entity_id: &str,
+) -> Result<Vec<AuditRecord>> {
     Ok(audit_event::Entity::find()
         .filter(audit_event::Column::EntityType.eq(entity_type))
         .filter(audit_event::Column::EntityId.eq(entity_id))

@@ -27,6 +27,12 @@ pub async fn for_schools(db: &DatabaseConnection, school_ids: &[Uuid]) -> Result
         .all(db)
         .await?
         .into_iter()
-        .map(|c| ClassRow { id: c.id, school_id: c.school_id, school_year_id: c.school_year_id, grade: c.grade, name: c.name })
+        .map(|c| ClassRow {
+            id: c.id,
+            school_id: c.school_id,
+            school_year_id: c.school_year_id,
+            grade: c.grade,
+            name: c.name,
+        })
         .collect())
 }

@@ -31,12 +31,18 @@ pub struct ActorRef {
 
 impl ActorRef {
     pub fn user(id: uuid::Uuid, username: &str) -> Self {
-        Self { id: Some(id), label: username.to_string() }
+        Self {
+            id: Some(id),
+            label: username.to_string(),
+        }
     }
 
     /// A command-line or seeding operation with no user account behind it.
     pub fn system(label: &str) -> Self {
-        Self { id: None, label: label.to_string() }
+        Self {
+            id: None,
+            label: label.to_string(),
+        }
     }
 }
 
@@ -81,7 +87,9 @@ impl Store {
 
     /// Applies pending migrations; running it again changes nothing.
     pub async fn migrate(&self) -> Result<usize> {
-        let pending = migration::Migrator::get_pending_migrations(&self.db).await?.len();
+        let pending = migration::Migrator::get_pending_migrations(&self.db)
+            .await?
+            .len();
         migration::Migrator::up(&self.db, None).await?;
         Ok(pending)
     }
@@ -95,9 +103,15 @@ impl Store {
 
 /// The file path of a `sqlite:` URL, if it names a file.
 pub fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
-    if path.is_empty() || path == ":memory:" { None } else { Some(path.to_string()) }
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(path.to_string())
+    }
 }
 
 /// A SQLite URL for a file path, creating it when missing.

@@ -6,9 +6,10 @@ use crate::entity::{org_unit, org_unit_version};
 use crate::error::Msg;
 use crate::{ActorRef, Error, Result};
 use chrono::NaiveDate;
-use sea_orm::{DatabaseConnection, 
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use serde::Serialize;
 use truongso_core::DomainError;
@@ -43,13 +44,21 @@ impl TryFrom<org_unit::Model> for OrgUnit {
     fn try_from(m: org_unit::Model) -> Result<Self> {
         Ok(Self {
             id: m.id,
-            kind: OrgKind::parse(&m.kind).map_err(|_| Error::Internal(format!("bad kind {}", m.kind)))?,
+            kind: OrgKind::parse(&m.kind)
+                .map_err(|_| Error::Internal(format!("bad kind {}", m.kind)))?,
             parent_id: m.parent_id,
-            path: OrgPath::parse(&m.path).ok_or_else(|| Error::Internal(format!("bad path {}", m.path)))?,
+            path: OrgPath::parse(&m.path)
+                .ok_or_else(|| Error::Internal(format!("bad path {}", m.path)))?,
             depth: m.depth,
             code: m.code,
             name: m.name,
-            levels: m.levels.as_deref().map(SchoolLevels::parse).transpose().ok().flatten(),
+            levels: m
+                .levels
+                .as_deref()
+                .map(SchoolLevels::parse)
+                .transpose()
+                .ok()
+                .flatten(),
             valid_from: m.valid_from,
             valid_to: m.valid_to,
         })
@@ -95,7 +104,12 @@ pub async fn get_many<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Or
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    convert(org_unit::Entity::find().filter(org_unit::Column::Id.is_in(ids.to_vec())).all(db).await?)
+    convert(
+        org_unit::Entity::find()
+            .filter(org_unit::Column::Id.is_in(ids.to_vec()))
+            .all(db)
+            .await?,
+    )
 }
 
 /// The unit currently carrying an official code.
@@ -136,14 +150,23 @@ pub async fn children<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Vec<OrgUni
 
 /// The chain from the root down to the unit's parent.
 pub async fn ancestors<C: ConnectionTrait>(db: &C, unit: &OrgUnit) -> Result<Vec<OrgUnit>> {
-    let ids: Vec<Uuid> = unit.path.ids().into_iter().filter(|i| *i != unit.id).collect();
+    let ids: Vec<Uuid> = unit
+        .path
+        .ids()
+        .into_iter()
+        .filter(|i| *i != unit.id)
+        .collect();
     let mut found = get_many(db, &ids).await?;
     found.sort_by_key(|u| u.depth);
     Ok(found)
 }
 
 /// Every unit inside a subtree (root included), optionally of one kind.
-pub async fn in_subtree<C: ConnectionTrait>(db: &C, root: &OrgPath, kind: Option<OrgKind>) -> Result<Vec<OrgUnit>> {
+pub async fn in_subtree<C: ConnectionTrait>(
+    db: &C,
+    root: &OrgPath,
+    kind: Option<OrgKind>,
+) -> Result<Vec<OrgUnit>> {
     let mut q = org_unit::Entity::find().filter(org_unit::Column::Path.starts_with(root.as_str()));
     if let Some(k) = kind {
         q = q.filter(org_unit::Column::Kind.eq(k.as_str()));
@@ -151,7 +174,11 @@ pub async fn in_subtree<C: ConnectionTrait>(db: &C, root: &OrgPath, kind: Option
     convert(q.order_by_asc(org_unit::Column::Path).all(db).await?)
 }
 
-pub async fn count_in_subtree<C: ConnectionTrait>(db: &C, root: &OrgPath, kind: Option<OrgKind>) -> Result<u64> {
+pub async fn count_in_subtree<C: ConnectionTrait>(
+    db: &C,
+    root: &OrgPath,
+    kind: Option<OrgKind>,
+) -> Result<u64> {
     let mut q = org_unit::Entity::find()
         .filter(org_unit::Column::Path.starts_with(root.as_str()))
         .filter(org_unit::Column::ValidTo.is_null());
@@ -162,7 +189,12 @@ pub async fn count_in_subtree<C: ConnectionTrait>(db: &C, root: &OrgPath, kind: 
 }
 
 /// Search by folded name or code inside the subtrees the caller may see.
-pub async fn search<C: ConnectionTrait>(db: &C, within: &[OrgPath], query: &str, limit: u64) -> Result<Vec<OrgUnit>> {
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    within: &[OrgPath],
+    query: &str,
+    limit: u64,
+) -> Result<Vec<OrgUnit>> {
     let folded = text::fold(query);
     if folded.is_empty() || within.is_empty() {
         return Ok(vec![]);
@@ -199,7 +231,9 @@ pub async fn versions<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Vec<OrgVer
     Ok(rows
         .into_iter()
         .map(|r| OrgVersionRow {
-            parent_name: r.parent_id.and_then(|p| parents.iter().find(|u| u.id == p).map(|u| u.name.clone())),
+            parent_name: r
+                .parent_id
+                .and_then(|p| parents.iter().find(|u| u.id == p).map(|u| u.name.clone())),
             name: r.name,
             code: r.code,
             parent_id: r.parent_id,
@@ -210,7 +244,11 @@ pub async fn versions<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Vec<OrgVer
         .collect())
 }
 
-async fn ensure_code_free<C: ConnectionTrait>(db: &C, code: &OrgCode, except: Option<Uuid>) -> Result<()> {
+async fn ensure_code_free<C: ConnectionTrait>(
+    db: &C,
+    code: &OrgCode,
+    except: Option<Uuid>,
+) -> Result<()> {
     let mut q = org_unit::Entity::find()
         .filter(org_unit::Column::Code.eq(code.as_str()))
         .filter(org_unit::Column::ValidTo.is_null());
@@ -218,27 +256,44 @@ async fn ensure_code_free<C: ConnectionTrait>(db: &C, code: &OrgCode, except: Op
         q = q.filter(org_unit::Column::Id.ne(id));
     }
     if q.count(db).await? > 0 {
-        return Err(Error::Conflict(Msg::new("duplicate_org_code").with("code", code.as_str())));
+        return Err(Error::Conflict(
+            Msg::new("duplicate_org_code").with("code", code.as_str()),
+        ));
     }
     Ok(())
 }
 
 fn parse_code(raw: Option<&str>) -> Result<Option<OrgCode>> {
-    Ok(raw.filter(|c| !c.trim().is_empty()).map(OrgCode::parse).transpose().on("code")?)
+    Ok(raw
+        .filter(|c| !c.trim().is_empty())
+        .map(OrgCode::parse)
+        .transpose()
+        .on("code")?)
 }
 
 /// Creates a unit under `parent_id` (or a root), validating kind, parent, name, code and
 /// school levels, and records its first version.
-pub async fn create(db: &DatabaseConnection, actor: &ActorRef, input: NewOrgUnit) -> Result<OrgUnit> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &ActorRef,
+    input: NewOrgUnit,
+) -> Result<OrgUnit> {
     let kind = OrgKind::parse(&input.kind).on("kind")?;
     let name = text::parse_name(&input.name, 200).on("name")?;
     let code = parse_code(input.code.as_deref())?;
-    let levels = match (kind, input.levels.as_deref().filter(|l| !l.trim().is_empty())) {
-        (OrgKind::School, None) => return Err(Error::invalid("levels", DomainError::SchoolLevelsRequired)),
+    let levels = match (
+        kind,
+        input.levels.as_deref().filter(|l| !l.trim().is_empty()),
+    ) {
+        (OrgKind::School, None) => {
+            return Err(Error::invalid("levels", DomainError::SchoolLevelsRequired));
+        }
         (OrgKind::School, Some(l)) => Some(SchoolLevels::parse(l).on("levels")?),
         _ => None,
     };
-    let valid_from = input.valid_from.unwrap_or_else(|| crate::now().date_naive());
+    let valid_from = input
+        .valid_from
+        .unwrap_or_else(|| crate::now().date_naive());
     let txn = db.begin().await?;
     let parent = match input.parent_id {
         Some(p) => Some(get(&txn, p).await?),
@@ -274,12 +329,22 @@ pub async fn create(db: &DatabaseConnection, actor: &ActorRef, input: NewOrgUnit
     let model = model.insert(&txn).await?;
     insert_version(&txn, &model, valid_from, None).await?;
     let unit = OrgUnit::try_from(model)?;
-    audit::append(&txn, actor, Change::new("org.create", "org_unit", id).after(&unit)).await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new("org.create", "org_unit", id).after(&unit),
+    )
+    .await?;
     txn.commit().await?;
     Ok(unit)
 }
 
-async fn insert_version<C: ConnectionTrait>(db: &C, m: &org_unit::Model, from: NaiveDate, note: Option<String>) -> Result<()> {
+async fn insert_version<C: ConnectionTrait>(
+    db: &C,
+    m: &org_unit::Model,
+    from: NaiveDate,
+    note: Option<String>,
+) -> Result<()> {
     org_unit_version::ActiveModel {
         id: Set(crate::new_id()),
         org_unit_id: Set(m.id),
@@ -297,7 +362,11 @@ async fn insert_version<C: ConnectionTrait>(db: &C, m: &org_unit::Model, from: N
 }
 
 /// Closes the version in force and returns it; a new version must start after it.
-async fn close_current_version<C: ConnectionTrait>(db: &C, unit_id: Uuid, on: NaiveDate) -> Result<()> {
+async fn close_current_version<C: ConnectionTrait>(
+    db: &C,
+    unit_id: Uuid,
+    on: NaiveDate,
+) -> Result<()> {
     let current = org_unit_version::Entity::find()
         .filter(org_unit_version::Column::OrgUnitId.eq(unit_id))
         .filter(org_unit_version::Column::ValidTo.is_null())
@@ -335,7 +404,10 @@ pub async fn rename(
         ensure_code_free(&txn, c, Some(id)).await?;
     }
     close_current_version(&txn, id, from).await?;
-    let m = org_unit::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| Error::not_found("unknown_org"))?;
+    let m = org_unit::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_org"))?;
     let mut am: org_unit::ActiveModel = m.into();
     am.name = Set(name.clone());
     am.name_folded = Set(text::fold(&name));
@@ -344,7 +416,14 @@ pub async fn rename(
     let m = am.update(&txn).await?;
     insert_version(&txn, &m, from, note).await?;
     let after = OrgUnit::try_from(m)?;
-    audit::append(&txn, actor, Change::new("org.rename", "org_unit", id).before(&before).after(&after)).await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new("org.rename", "org_unit", id)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -377,7 +456,9 @@ pub async fn move_to(
         .await?;
     for m in subtree {
         let moved = format!("{}{}", new_path.as_str(), &m.path[old_prefix.len()..]);
-        let depth = OrgPath::parse(&moved).map(|p| p.depth() as i32).unwrap_or(m.depth);
+        let depth = OrgPath::parse(&moved)
+            .map(|p| p.depth() as i32)
+            .unwrap_or(m.depth);
         let is_self = m.id == id;
         let mut am: org_unit::ActiveModel = m.into();
         am.path = Set(moved);
@@ -388,10 +469,20 @@ pub async fn move_to(
         am.updated_at = Set(crate::now());
         am.update(&txn).await?;
     }
-    let m = org_unit::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| Error::not_found("unknown_org"))?;
+    let m = org_unit::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_org"))?;
     insert_version(&txn, &m, from, note).await?;
     let after = OrgUnit::try_from(m)?;
-    audit::append(&txn, actor, Change::new("org.move", "org_unit", id).before(&before).after(&after)).await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new("org.move", "org_unit", id)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -415,12 +506,22 @@ pub async fn dissolve(
         return Err(Error::conflict("org_has_children"));
     }
     close_current_version(&txn, id, on).await?;
-    let m = org_unit::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| Error::not_found("unknown_org"))?;
+    let m = org_unit::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_org"))?;
     let mut am: org_unit::ActiveModel = m.into();
     am.valid_to = Set(Some(on));
     am.updated_at = Set(crate::now());
     let after = OrgUnit::try_from(am.update(&txn).await?)?;
-    audit::append(&txn, actor, Change::new("org.dissolve", "org_unit", id).before(&before).after(&after)).await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new("org.dissolve", "org_unit", id)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }

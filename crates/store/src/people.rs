@@ -15,7 +15,11 @@ pub struct LearnerRow {
     pub class_id: Option<Uuid>,
 }
 
-pub async fn for_schools(db: &DatabaseConnection, school_ids: &[Uuid], limit: u64) -> Result<Vec<LearnerRow>> {
+pub async fn for_schools(
+    db: &DatabaseConnection,
+    school_ids: &[Uuid],
+    limit: u64,
+) -> Result<Vec<LearnerRow>> {
     if school_ids.is_empty() {
         return Ok(vec![]);
     }
@@ -26,6 +30,11 @@ pub async fn for_schools(db: &DatabaseConnection, school_ids: &[Uuid], limit: u6
         .all(db)
         .await?
         .into_iter()
-        .map(|l| LearnerRow { id: l.id, school_id: l.school_id, full_name: l.full_name, class_id: l.class_id })
+        .map(|l| LearnerRow {
+            id: l.id,
+            school_id: l.school_id,
+            full_name: l.full_name,
+            class_id: l.class_id,
+        })
         .collect())
 }

@@ -5,9 +5,9 @@ use crate::entity::{school_year, term};
 use crate::error::Msg;
 use crate::{ActorRef, Error, Result};
 use chrono::NaiveDate;
-use sea_orm::{DatabaseConnection, 
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 use truongso_core::org::OrgKind;
@@ -41,7 +41,9 @@ pub async fn create(
         .count(&txn)
         .await?;
     if exists > 0 {
-        return Err(Error::Conflict(Msg::new("duplicate_school_year").with("year", cal.year.name())));
+        return Err(Error::Conflict(
+            Msg::new("duplicate_school_year").with("year", cal.year.name()),
+        ));
     }
     let id = crate::new_id();
     school_year::ActiveModel {
@@ -74,7 +76,12 @@ pub async fn create(
         ends_on: cal.ends_on,
         terms: cal.terms.clone(),
     };
-    audit::append(&txn, actor, Change::new("school_year.create", "school_year", id).after(&row)).await?;
+    audit::append(
+        &txn,
+        actor,
+        Change::new("school_year.create", "school_year", id).after(&row),
+    )
+    .await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -103,7 +110,11 @@ pub async fn for_school<C: ConnectionTrait>(db: &C, school_id: Uuid) -> Result<V
                 .iter()
                 .filter(|t| t.school_year_id == y.id)
                 .filter_map(|t| {
-                    Some(TermDates { kind: TermKind::parse(&t.kind).ok()?, starts_on: t.starts_on, ends_on: t.ends_on })
+                    Some(TermDates {
+                        kind: TermKind::parse(&t.kind).ok()?,
+                        starts_on: t.starts_on,
+                        ends_on: t.ends_on,
+                    })
                 })
                 .collect(),
             id: y.id,
@@ -116,6 +127,13 @@ pub async fn for_school<C: ConnectionTrait>(db: &C, school_id: Uuid) -> Result<V
 }
 
 /// The year in progress on `day`, if the school has set one.
-pub async fn current<C: ConnectionTrait>(db: &C, school_id: Uuid, day: NaiveDate) -> Result<Option<SchoolYearRow>> {
-    Ok(for_school(db, school_id).await?.into_iter().find(|y| y.starts_on <= day && day <= y.ends_on))
+pub async fn current<C: ConnectionTrait>(
+    db: &C,
+    school_id: Uuid,
+    day: NaiveDate,
+) -> Result<Option<SchoolYearRow>> {
+    Ok(for_school(db, school_id)
+        .await?
+        .into_iter()
+        .find(|y| y.starts_on <= day && day <= y.ends_on))
 }

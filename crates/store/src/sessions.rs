@@ -8,8 +8,9 @@ use crate::{ActorRef, Result};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::{DatabaseConnection, 
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use truongso_core::auth::Actor;
@@ -61,7 +62,10 @@ pub async fn login(
 ) -> Result<std::result::Result<NewSession, LoginFailure>> {
     let now = crate::now();
     let uname = username.trim().to_lowercase();
-    let found = user::Entity::find().filter(user::Column::Username.eq(&uname)).one(db).await?;
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(&uname))
+        .one(db)
+        .await?;
     let Some(m) = found else {
         accounts::verify_password(accounts::dummy_hash(), password).await;
         let txn = db.begin().await?;
@@ -74,19 +78,29 @@ pub async fn login(
         return Ok(Err(LoginFailure::BadCredentials));
     };
     let who = ActorRef::user(m.id, &m.username);
-    let guard = LoginGuard { failed: m.failed_logins, locked_until: m.locked_until };
+    let guard = LoginGuard {
+        failed: m.failed_logins,
+        locked_until: m.locked_until,
+    };
     let failure = if !m.active {
         Some(LoginFailure::Disabled)
     } else if guard.is_locked(now) {
         let left = (guard.locked_until.unwrap_or(now) - now).num_seconds();
-        Some(LoginFailure::Locked { minutes_left: (left + 59) / 60 })
+        Some(LoginFailure::Locked {
+            minutes_left: (left + 59) / 60,
+        })
     } else {
         None
     };
     if let Some(f) = failure {
         let txn = db.begin().await?;
-        let reason = if f == LoginFailure::Disabled { "disabled" } else { "locked" };
-        let change = Change::new("auth.login_failed", "user", m.id).after(serde_json::json!({ "reason": reason }));
+        let reason = if f == LoginFailure::Disabled {
+            "disabled"
+        } else {
+            "locked"
+        };
+        let change = Change::new("auth.login_failed", "user", m.id)
+            .after(serde_json::json!({ "reason": reason }));
         audit::append(&txn, &who, change).await?;
         txn.commit().await?;
         return Ok(Err(f));
@@ -108,7 +122,9 @@ pub async fn login(
         }
         txn.commit().await?;
         return Ok(Err(match next.is_locked(now) {
-            true => LoginFailure::Locked { minutes_left: truongso_core::password::LOCKOUT_MINUTES },
+            true => LoginFailure::Locked {
+                minutes_left: truongso_core::password::LOCKOUT_MINUTES,
+            },
             false => LoginFailure::BadCredentials,
         }));
     }
@@ -132,7 +148,12 @@ pub async fn login(
     .await?;
     audit::append(&txn, &who, Change::new("auth.login", "user", m.id)).await?;
     txn.commit().await?;
-    Ok(Ok(NewSession { token, csrf_token, user: m.into(), expires_at }))
+    Ok(Ok(NewSession {
+        token,
+        csrf_token,
+        user: m.into(),
+        expires_at,
+    }))
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -141,7 +162,11 @@ fn truncate(s: &str, n: usize) -> String {
 
 /// Resolves a session cookie. Expired sessions and disabled accounts yield `None`. Activity
 /// slides the expiry, written at most once a minute to keep reads cheap.
-pub async fn lookup<C: ConnectionTrait>(db: &C, token: &str, ttl: Duration) -> Result<Option<SessionInfo>> {
+pub async fn lookup<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    ttl: Duration,
+) -> Result<Option<SessionInfo>> {
     let now = crate::now();
     let id = token_hash(token);
     let Some((s, Some(u))) = session::Entity::find_by_id(id.clone())
@@ -156,24 +181,40 @@ pub async fn lookup<C: ConnectionTrait>(db: &C, token: &str, ttl: Duration) -> R
     }
     if now - s.last_seen_at > Duration::seconds(60) {
         session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
-            .col_expr(session::Column::ExpiresAt, sea_orm::sea_query::Expr::value(now + ttl))
+            .col_expr(
+                session::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .col_expr(
+                session::Column::ExpiresAt,
+                sea_orm::sea_query::Expr::value(now + ttl),
+            )
             .filter(session::Column::Id.eq(id.clone()))
             .exec(db)
             .await?;
     }
     let actor = accounts::actor_for(db, u.id).await?;
-    Ok(Some(SessionInfo { session_id: id, csrf_token: s.csrf_token, user: u.into(), actor }))
+    Ok(Some(SessionInfo {
+        session_id: id,
+        csrf_token: s.csrf_token,
+        user: u.into(),
+        actor,
+    }))
 }
 
 /// Is there a session row for this token at all (to tell "expired" from "never logged in")?
 pub async fn existed<C: ConnectionTrait>(db: &C, token: &str) -> Result<bool> {
-    Ok(session::Entity::find_by_id(token_hash(token)).one(db).await?.is_some())
+    Ok(session::Entity::find_by_id(token_hash(token))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 pub async fn logout(db: &DatabaseConnection, info: &SessionInfo) -> Result<()> {
     let txn = db.begin().await?;
-    session::Entity::delete_by_id(info.session_id.clone()).exec(&txn).await?;
+    session::Entity::delete_by_id(info.session_id.clone())
+        .exec(&txn)
+        .await?;
     let who = ActorRef::user(info.user.id, &info.user.username);
     audit::append(&txn, &who, Change::new("auth.logout", "user", info.user.id)).await?;
     txn.commit().await?;
@@ -182,6 +223,9 @@ pub async fn logout(db: &DatabaseConnection, info: &SessionInfo) -> Result<()> {
 
 /// Deletes sessions past their expiry; returns how many.
 pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64> {
-    let res = session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(crate::now())).exec(db).await?;
+    let res = session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(crate::now()))
+        .exec(db)
+        .await?;
     Ok(res.rows_affected)
 }

@@ -20,7 +20,8 @@ pub struct TestDb {
 }
 
 pub fn pg_admin_url() -> String {
-    std::env::var("TRUONGSO_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TRUONGSO_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn with_database(admin: &str, name: &str) -> String {
@@ -34,8 +35,14 @@ fn with_database(admin: &str, name: &str) -> String {
 
 /// Creates, connects and migrates a fresh database.
 pub async fn fresh(backend: Backend) -> TestDb {
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let unique = format!("{stamp}_{}", uuid::Uuid::now_v7().simple().to_string()[20..].to_owned());
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let unique = format!(
+        "{stamp}_{}",
+        uuid::Uuid::now_v7().simple().to_string()[20..].to_owned()
+    );
     let (url, pg_name, sqlite_dir) = match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(format!("truongso_test_{unique}"));
@@ -50,14 +57,23 @@ pub async fn fresh(backend: Backend) -> TestDb {
                 .unwrap_or_else(|e| panic!("PostgreSQL is required for tests ({admin_url}): {e}"));
             sweep_old(&admin, stamp).await;
             let name = format!("ts_test_{unique}");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             admin.close().await.ok();
             (with_database(&admin_url, &name), Some(name), None)
         }
     };
     let store = Store::connect(&url).await.expect("connect test database");
     store.migrate().await.expect("migrate test database");
-    TestDb { store, backend, url, pg_name, sqlite_dir }
+    TestDb {
+        store,
+        backend,
+        url,
+        pg_name,
+        sqlite_dir,
+    }
 }
 
 /// Drops test databases left behind by crashed runs (older than an hour).
@@ -72,10 +88,20 @@ async fn sweep_old(admin: &sea_orm::DatabaseConnection, now: u64) {
         return;
     };
     for r in rows {
-        let Ok(name) = r.try_get::<String>("", "datname") else { continue };
-        let stamp: u64 = name.trim_start_matches("ts_test_").split('_').next().and_then(|s| s.parse().ok()).unwrap_or(now);
+        let Ok(name) = r.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let stamp: u64 = name
+            .trim_start_matches("ts_test_")
+            .split('_')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(now);
         if now.saturating_sub(stamp) > 3600 {
-            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
         }
     }
 }
@@ -86,7 +112,10 @@ impl TestDb {
         self.store.db.close().await.ok();
         if let Some(name) = self.pg_name {
             if let Ok(admin) = Database::connect(&pg_admin_url()).await {
-                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok();
                 admin.close().await.ok();
             }
         }

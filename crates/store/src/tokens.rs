@@ -7,9 +7,9 @@ use crate::entity::{api_token, user};
 use crate::sessions::{random_token, token_hash};
 use crate::{ActorRef, Error, Result};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{DatabaseConnection, 
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 use truongso_core::auth::Actor;
@@ -51,7 +51,11 @@ pub async fn create(
     valid_days: Option<i64>,
 ) -> Result<(TokenRow, String)> {
     let name = text::parse_name(name, 80).on("name")?;
-    let prefix: String = random_token(6).chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    let prefix: String = random_token(6)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
     let secret = format!("ts_{prefix}_{}", random_token(32));
     let now = crate::now();
     let txn = db.begin().await?;
@@ -69,7 +73,12 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let row = TokenRow::from(m);
-    audit::append(&txn, owner, Change::new("token.create", "api_token", row.id).after(&row)).await?;
+    audit::append(
+        &txn,
+        owner,
+        Change::new("token.create", "api_token", row.id).after(&row),
+    )
+    .await?;
     txn.commit().await?;
     Ok((row, secret))
 }
@@ -85,7 +94,12 @@ pub async fn list<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<Token
         .collect())
 }
 
-pub async fn revoke(db: &DatabaseConnection, owner: &ActorRef, user_id: Uuid, id: Uuid) -> Result<()> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    owner: &ActorRef,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<()> {
     let txn = db.begin().await?;
     let m = api_token::Entity::find_by_id(id)
         .filter(api_token::Column::UserId.eq(user_id))
@@ -96,14 +110,24 @@ pub async fn revoke(db: &DatabaseConnection, owner: &ActorRef, user_id: Uuid, id
     let mut am: api_token::ActiveModel = m.into();
     am.revoked_at = Set(Some(crate::now()));
     let after = TokenRow::from(am.update(&txn).await?);
-    audit::append(&txn, owner, Change::new("token.revoke", "api_token", id).before(&before).after(&after)).await?;
+    audit::append(
+        &txn,
+        owner,
+        Change::new("token.revoke", "api_token", id)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Resolves a bearer token to its owner and grants; `None` if unknown, revoked, expired, or
 /// the owner is disabled.
-pub async fn authenticate<C: ConnectionTrait>(db: &C, secret: &str) -> Result<Option<(UserRow, Actor)>> {
+pub async fn authenticate<C: ConnectionTrait>(
+    db: &C,
+    secret: &str,
+) -> Result<Option<(UserRow, Actor)>> {
     let now = crate::now();
     let Some((t, Some(u))) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash(secret.trim())))
@@ -116,7 +140,9 @@ pub async fn authenticate<C: ConnectionTrait>(db: &C, secret: &str) -> Result<Op
     if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) || !u.active {
         return Ok(None);
     }
-    if t.last_used_at.is_none_or(|l| now - l > Duration::seconds(60)) {
+    if t.last_used_at
+        .is_none_or(|l| now - l > Duration::seconds(60))
+    {
         let mut am: api_token::ActiveModel = t.into();
         am.last_used_at = Set(Some(now));
         am.update(db).await?;

@@ -9,7 +9,13 @@ async fn names(s: &Store) -> Vec<String> {
     let mut out = vec![];
     for root in org::roots(&s.db).await.unwrap() {
         for u in org::in_subtree(&s.db, &root.path, None).await.unwrap() {
-            out.push(format!("{}|{}|{:?}|{:?}", u.kind.as_str(), u.name, u.code, u.valid_to));
+            out.push(format!(
+                "{}|{}|{:?}|{:?}",
+                u.kind.as_str(),
+                u.name,
+                u.code,
+                u.valid_to
+            ));
         }
     }
     out.sort();
@@ -22,16 +28,37 @@ both_backends!(demo_province, |s: Store| async move {
     assert!(first.schools >= 30, "{} schools", first.schools);
     let roots = org::roots(&s.db).await.unwrap();
     let so = roots.iter().find(|r| r.is_current()).unwrap();
-    assert_eq!(roots.iter().filter(|r| r.is_current()).count(), 1, "one Sở in force");
+    assert_eq!(
+        roots.iter().filter(|r| r.is_current()).count(),
+        1,
+        "one Sở in force"
+    );
     let units = org::in_subtree(&s.db, &so.path, None).await.unwrap();
-    let current = |k| units.iter().filter(|u| u.kind == k && u.is_current()).count();
+    let current = |k| {
+        units
+            .iter()
+            .filter(|u| u.kind == k && u.is_current())
+            .count()
+    };
     assert!(current(OrgKind::CommuneOffice) >= 3);
     assert!(current(OrgKind::SatelliteSite) >= 1);
-    assert!(units.iter().any(|u| u.kind == OrgKind::DistrictOffice && !u.is_current()), "a dissolved district office");
-    let levels: BTreeSet<SchoolLevel> =
-        units.iter().filter_map(|u| u.levels.as_ref()).flat_map(|l| l.levels().to_vec()).collect();
+    assert!(
+        units
+            .iter()
+            .any(|u| u.kind == OrgKind::DistrictOffice && !u.is_current()),
+        "a dissolved district office"
+    );
+    let levels: BTreeSet<SchoolLevel> = units
+        .iter()
+        .filter_map(|u| u.levels.as_ref())
+        .flat_map(|l| l.levels().to_vec())
+        .collect();
     assert_eq!(levels.len(), 5, "every level is present: {levels:?}");
-    assert!(units.iter().any(|u| u.levels.as_ref().is_some_and(|l| l.is_multi_level())));
+    assert!(
+        units
+            .iter()
+            .any(|u| u.levels.as_ref().is_some_and(|l| l.is_multi_level()))
+    );
     // Every role has a login.
     let roles: BTreeSet<String> = first.accounts.iter().map(|a| a.role.clone()).collect();
     for r in Role::ALL {

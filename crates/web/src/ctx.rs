@@ -33,7 +33,11 @@ impl Principal {
 
     /// Authorise or fail with 403.
     pub fn require(&self, action: Action, resource: Resource<'_>) -> Result<(), AppError> {
-        if self.can(action, resource) { Ok(()) } else { Err(AppError::forbidden()) }
+        if self.can(action, resource) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
     }
 }
 
@@ -88,7 +92,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
         let Ctx(ctx) = Ctx::from_request_parts(parts, s).await?;
         match ctx.principal.clone() {
             Some(p) => Ok(Authed { ctx, p }),
-            None if ctx.stale_session => Err(AppError::new(axum::http::StatusCode::UNAUTHORIZED, "session_expired")),
+            None if ctx.stale_session => Err(AppError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "session_expired",
+            )),
             None => Err(AppError::unauthenticated()),
         }
     }

@@ -20,7 +20,12 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self { status, code, params: vec![], field: None }
+        Self {
+            status,
+            code,
+            params: vec![],
+            field: None,
+        }
     }
 
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
@@ -45,7 +50,12 @@ impl AppError {
     }
 
     pub fn invalid(field: &'static str, e: DomainError) -> Self {
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, code: e.code(), params: e.params(), field: Some(field) }
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: e.code(),
+            params: e.params(),
+            field: Some(field),
+        }
     }
 
     /// An unexpected failure: logged with an id the user can quote, details never shown.
@@ -60,8 +70,18 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Invalid(fe) => AppError::invalid(fe.field, fe.error),
-            StoreError::NotFound(m) => AppError { status: StatusCode::NOT_FOUND, code: m.code, params: m.params, field: None },
-            StoreError::Conflict(m) => AppError { status: StatusCode::CONFLICT, code: m.code, params: m.params, field: None },
+            StoreError::NotFound(m) => AppError {
+                status: StatusCode::NOT_FOUND,
+                code: m.code,
+                params: m.params,
+                field: None,
+            },
+            StoreError::Conflict(m) => AppError {
+                status: StatusCode::CONFLICT,
+                code: m.code,
+                params: m.params,
+                field: None,
+            },
             StoreError::Forbidden => AppError::forbidden(),
             other => AppError::internal(other),
         }

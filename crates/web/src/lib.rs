@@ -30,7 +30,11 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { session_ttl: chrono::Duration::hours(8), max_body_bytes: 1024 * 1024, secure_cookies: false }
+        Self {
+            session_ttl: chrono::Duration::hours(8),
+            max_body_bytes: 1024 * 1024,
+            secure_cookies: false,
+        }
     }
 }
 
@@ -44,7 +48,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> Self {
-        Self { store, cfg: Arc::new(cfg), metrics: Arc::new(metrics::Metrics::new()), started: Instant::now() }
+        Self {
+            store,
+            cfg: Arc::new(cfg),
+            metrics: Arc::new(metrics::Metrics::new()),
+            started: Instant::now(),
+        }
     }
 }
 

@@ -45,24 +45,56 @@ impl Metrics {
         });
         let uptime_seconds = Gauge::default();
         let logins_failed = Counter::default();
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
-        registry.register("uptime_seconds", "Seconds since the server started", uptime_seconds.clone());
-        registry.register("logins_failed", "Refused login attempts", logins_failed.clone());
-        Self { registry: Mutex::new(registry), requests, latency, uptime_seconds, logins_failed }
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        registry.register(
+            "uptime_seconds",
+            "Seconds since the server started",
+            uptime_seconds.clone(),
+        );
+        registry.register(
+            "logins_failed",
+            "Refused login attempts",
+            logins_failed.clone(),
+        );
+        Self {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            uptime_seconds,
+            logins_failed,
+        }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&RequestLabels { method: method.into(), route: route.into(), status })
+            .get_or_create(&RequestLabels {
+                method: method.into(),
+                route: route.into(),
+                status,
+            })
             .inc();
-        self.latency.get_or_create(&RouteLabels { method: method.into(), route: route.into() }).observe(seconds);
+        self.latency
+            .get_or_create(&RouteLabels {
+                method: method.into(),
+                route: route.into(),
+            })
+            .observe(seconds);
     }
 
     pub fn render(&self) -> String {
         let mut out = String::new();
         let reg = self.registry.lock().expect("metrics registry lock");
-        prometheus_client::encoding::text::encode(&mut out, &reg).expect("encoding to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &reg)
+            .expect("encoding to a String cannot fail");
         out
     }
 }

@@ -24,8 +24,18 @@ pub const LANG_COOKIE: &str = "ts_lang";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "_csrf";
 
-pub fn cookie(name: &'static str, value: String, secure: bool, same_site: SameSite) -> Cookie<'static> {
-    Cookie::build((name, value)).path("/").http_only(true).secure(secure).same_site(same_site).build()
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    same_site: SameSite,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(same_site)
+        .build()
 }
 
 pub fn removal(name: &'static str) -> Cookie<'static> {
@@ -41,11 +51,14 @@ fn set_cookie(headers: &mut HeaderMap, c: Cookie<'_>) {
 }
 
 pub fn encode_flash(f: &Flash) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(f).unwrap_or_default())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(f).unwrap_or_default())
 }
 
 fn decode_flash(s: &str) -> Option<Flash> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -54,15 +67,25 @@ pub fn flash_redirect(to: &str, kind: &str, key: &str, params: Vec<(&str, String
     let f = Flash {
         kind: kind.into(),
         key: key.into(),
-        params: params.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        params: params
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
     };
     let mut r = Redirect::to(to).into_response();
-    set_cookie(r.headers_mut(), cookie(FLASH_COOKIE, encode_flash(&f), false, SameSite::Lax));
+    set_cookie(
+        r.headers_mut(),
+        cookie(FLASH_COOKIE, encode_flash(&f), false, SameSite::Lax),
+    );
     r
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn is_unsafe(m: &Method) -> bool {
@@ -72,15 +95,21 @@ fn is_unsafe(m: &Method) -> bool {
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
-    form_urlencoded_pairs(body).find(|(k, _)| k == name).map(|(_, v)| v)
+    form_urlencoded_pairs(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 fn form_urlencoded_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default().into_iter()
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
 }
 
 pub async fn pipeline(State(st): State<AppState>, req: Request, next: Next) -> Response {
@@ -108,7 +137,16 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
         .get(LANG_COOKIE)
         .and_then(|c| Locale::parse(c.value()))
         .unwrap_or_else(|| {
-            let al = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            // Pages are Vietnamese unless the user picks English (many Vietnamese users run
+            // English-language browsers); API clients may ask with Accept-Language.
+            if !is_api {
+                return Locale::Vi;
+            }
+            let al = req
+                .headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             Locale::from_accept_language(al)
         });
     let ctx_for_errors = |principal| ReqCtx {
@@ -138,7 +176,13 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
     let mut stale_session = false;
     if let Some(tok) = bearer(req.headers()) {
         match tokens::authenticate(&st.store.db, &tok).await {
-            Ok(Some((user, actor))) => principal = Some(Principal { user, actor, via: Via::Token }),
+            Ok(Some((user, actor))) => {
+                principal = Some(Principal {
+                    user,
+                    actor,
+                    via: Via::Token,
+                })
+            }
             Ok(None) => {
                 let e = AppError::new(StatusCode::UNAUTHORIZED, "invalid_token");
                 return render_error(st, &ctx_for_errors(None), e).await;
@@ -149,8 +193,13 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
         match sessions::lookup(&st.store.db, c.value(), st.cfg.session_ttl).await {
             Ok(Some(info)) => {
                 session_csrf = Some(info.csrf_token.clone());
-                principal =
-                    Some(Principal { user: info.user, actor: info.actor, via: Via::Session { session_id: info.session_id } });
+                principal = Some(Principal {
+                    user: info.user,
+                    actor: info.actor,
+                    via: Via::Session {
+                        session_id: info.session_id,
+                    },
+                });
             }
             Ok(None) => stale_session = true,
             Err(e) => return render_error(st, &ctx_for_errors(None), e.into()).await,
@@ -173,12 +222,21 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
 
     if is_unsafe(req.method()) {
         let needs_check = match (&principal, is_api) {
-            (Some(Principal { via: Via::Token, .. }), _) => false,
+            (
+                Some(Principal {
+                    via: Via::Token, ..
+                }),
+                _,
+            ) => false,
             (None, true) => false,
             _ => true,
         };
         if needs_check {
-            let mut provided = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let mut provided = req
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let is_form = req
                 .headers()
                 .get(header::CONTENT_TYPE)
@@ -223,9 +281,16 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
     } else if let Some(e) = plain_error(&resp, st.cfg.max_body_bytes) {
         resp = render_error(st, &ctx, e).await;
     }
+    let is_html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.to_str().is_ok_and(|s| s.starts_with("text/html")));
     let headers = resp.headers_mut();
-    if let Some(t) = new_pre {
-        set_cookie(headers, cookie(PRE_COOKIE, t, st.cfg.secure_cookies, SameSite::Strict));
+    if let Some(t) = new_pre.filter(|_| is_html) {
+        set_cookie(
+            headers,
+            cookie(PRE_COOKIE, t, st.cfg.secure_cookies, SameSite::Strict),
+        );
     }
     if stale_session {
         set_cookie(headers, removal(SESSION_COOKIE));
@@ -237,7 +302,8 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
 }
 
 fn too_large(max: usize) -> AppError {
-    AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with("max", format!("{} KiB", max / 1024))
+    AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        .with("max", format!("{} KiB", max / 1024))
 }
 
 /// Maps axum's own plain-text rejections (unknown route, wrong method, body too large…) to
@@ -252,9 +318,14 @@ fn plain_error(resp: &Response, max: usize) -> Option<AppError> {
     }
     match resp.status() {
         StatusCode::NOT_FOUND => Some(AppError::not_found()),
-        StatusCode::METHOD_NOT_ALLOWED => Some(AppError::new(StatusCode::METHOD_NOT_ALLOWED, "not_found")),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            Some(AppError::new(StatusCode::METHOD_NOT_ALLOWED, "not_found"))
+        }
         StatusCode::PAYLOAD_TOO_LARGE => Some(too_large(max)),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )),
         _ => None,
     }
 }
@@ -264,8 +335,17 @@ async fn render_error(st: &AppState, ctx: &ReqCtx, e: AppError) -> Response {
         return crate::api::error_json(ctx.locale, &e);
     }
     if e.status == StatusCode::UNAUTHORIZED {
-        let next = if ctx.path == "/" || ctx.path.starts_with("/login") { String::new() } else { format!("?next={}", urlencode(&ctx.path)) };
-        return flash_redirect(&format!("/login{next}"), "info", &format!("error.{}", e.code), vec![]);
+        let next = if ctx.path == "/" || ctx.path.starts_with("/login") {
+            String::new()
+        } else {
+            format!("?next={}", urlencode(&ctx.path))
+        };
+        return flash_redirect(
+            &format!("/login{next}"),
+            "info",
+            &format!("error.{}", e.code),
+            vec![],
+        );
     }
     crate::pages::error_page(st, ctx, &e).await
 }
@@ -275,7 +355,9 @@ pub fn urlencode(s: &str) -> String {
 }
 
 fn form_urlencoded_byte_serialize(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|v| v.trim_start_matches('=').to_string()).unwrap_or_default()
+    serde_urlencoded::to_string([("", s)])
+        .map(|v| v.trim_start_matches('=').to_string())
+        .unwrap_or_default()
 }
 
 fn security_headers(h: &mut HeaderMap, is_static: bool) {
@@ -292,7 +374,11 @@ fn security_headers(h: &mut HeaderMap, is_static: bool) {
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
     set(h, "cross-origin-opener-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
     if !is_static && !h.contains_key(header::CACHE_CONTROL) {
         set(h, "cache-control", "no-store");
     }

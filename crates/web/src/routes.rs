@@ -30,8 +30,18 @@ struct Builder {
 }
 
 impl Builder {
-    fn add(mut self, method: &'static str, path: &'static str, access: Access, mr: MethodRouter<AppState>) -> Self {
-        self.specs.push(RouteSpec { method, path, access });
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
         self.router = self.router.route(path, mr);
         self
     }
@@ -41,58 +51,189 @@ impl Builder {
 pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     use Access::*;
     use Action::*;
-    let b = Builder { router: Router::new(), specs: vec![] };
+    let b = Builder {
+        router: Router::new(),
+        specs: vec![],
+    };
     let b = b
         // operations and assets
         .add("GET", "/healthz", Public, get(ops::healthz))
         .add("GET", "/readyz", Public, get(ops::readyz))
         .add("GET", "/metrics", Public, get(ops::metrics))
         .add("GET", "/static/{name}", Public, get(assets::serve))
-        .add("GET", "/lang/{code}", Public, get(pages::auth::set_language))
+        .add(
+            "GET",
+            "/lang/{code}",
+            Public,
+            get(pages::auth::set_language),
+        )
         // sign-in
-        .add("GET", "/login", Public, get(pages::auth::form).post(pages::auth::submit))
+        .add(
+            "GET",
+            "/login",
+            Public,
+            get(pages::auth::form).post(pages::auth::submit),
+        )
         .add("POST", "/logout", SignedIn, post(pages::auth::logout))
         .add("GET", "/", SignedIn, get(pages::home::dashboard))
         // own account
         .add("GET", "/account", Act(ViewOwn), get(pages::account::show))
-        .add("POST", "/account/password", Act(ChangeOwnPassword), post(pages::account::change_password))
-        .add("POST", "/account/tokens", Act(ManageOwnTokens), post(pages::account::create_token))
-        .add("POST", "/account/tokens/{id}/revoke", Act(ManageOwnTokens), post(pages::account::revoke_token))
+        .add(
+            "POST",
+            "/account/password",
+            Act(ChangeOwnPassword),
+            post(pages::account::change_password),
+        )
+        .add(
+            "POST",
+            "/account/tokens",
+            Act(ManageOwnTokens),
+            post(pages::account::create_token),
+        )
+        .add(
+            "POST",
+            "/account/tokens/{id}/revoke",
+            Act(ManageOwnTokens),
+            post(pages::account::revoke_token),
+        )
         // organisation tree
         .add("GET", "/org", Act(ViewOrgUnit), get(pages::org::index))
-        .add("GET", "/org/search", Act(ViewOrgUnit), get(pages::org::search))
+        .add(
+            "GET",
+            "/org/search",
+            Act(ViewOrgUnit),
+            get(pages::org::search),
+        )
         .add("GET", "/org/{id}", Act(ViewOrgUnit), get(pages::org::show))
-        .add("POST", "/org/{id}/children", Act(ManageOrgUnit), post(pages::org::create_child))
-        .add("POST", "/org/{id}/rename", Act(ManageOrgUnit), post(pages::org::rename))
-        .add("POST", "/org/{id}/school-years", Act(ManageSchoolYears), post(pages::org::create_year))
+        .add(
+            "POST",
+            "/org/{id}/children",
+            Act(ManageOrgUnit),
+            post(pages::org::create_child),
+        )
+        .add(
+            "POST",
+            "/org/{id}/rename",
+            Act(ManageOrgUnit),
+            post(pages::org::rename),
+        )
+        .add(
+            "POST",
+            "/org/{id}/school-years",
+            Act(ManageSchoolYears),
+            post(pages::org::create_year),
+        )
         // accounts and roles
-        .add("GET", "/users", Act(ViewUsers), get(pages::users::list).post(pages::users::create))
-        .add("GET", "/users/new", Act(ManageUser), get(pages::users::new_form))
-        .add("GET", "/users/{id}", Act(ViewUsers), get(pages::users::show).post(pages::users::update))
-        .add("POST", "/users/{id}/active", Act(ManageUser), post(pages::users::set_active))
-        .add("POST", "/users/{id}/unlock", Act(ManageUser), post(pages::users::unlock))
-        .add("POST", "/users/{id}/password", Act(ManageUser), post(pages::users::reset_password))
-        .add("POST", "/users/{id}/grants", Act(GrantRole), post(pages::users::grant))
-        .add("POST", "/users/{id}/grants/{gid}/revoke", Act(GrantRole), post(pages::users::revoke))
+        .add(
+            "GET",
+            "/users",
+            Act(ViewUsers),
+            get(pages::users::list).post(pages::users::create),
+        )
+        .add(
+            "GET",
+            "/users/new",
+            Act(ManageUser),
+            get(pages::users::new_form),
+        )
+        .add(
+            "GET",
+            "/users/{id}",
+            Act(ViewUsers),
+            get(pages::users::show).post(pages::users::update),
+        )
+        .add(
+            "POST",
+            "/users/{id}/active",
+            Act(ManageUser),
+            post(pages::users::set_active),
+        )
+        .add(
+            "POST",
+            "/users/{id}/unlock",
+            Act(ManageUser),
+            post(pages::users::unlock),
+        )
+        .add(
+            "POST",
+            "/users/{id}/password",
+            Act(ManageUser),
+            post(pages::users::reset_password),
+        )
+        .add(
+            "POST",
+            "/users/{id}/grants",
+            Act(GrantRole),
+            post(pages::users::grant),
+        )
+        .add(
+            "POST",
+            "/users/{id}/grants/{gid}/revoke",
+            Act(GrantRole),
+            post(pages::users::revoke),
+        )
         // audit
         .add("GET", "/audit", Act(ViewAudit), get(pages::audit::list))
-        .add("POST", "/audit/verify", Act(ViewAudit), post(pages::audit::verify))
+        .add(
+            "POST",
+            "/audit/verify",
+            Act(ViewAudit),
+            post(pages::audit::verify),
+        )
         // JSON API
         .add("GET", "/api/v1/openapi.json", Public, get(api::openapi))
         .add("GET", "/api/v1/me", Act(ViewOwn), get(api::me::me))
         .add("GET", "/api/v1/roles", SignedIn, get(api::me::roles))
-        .add("GET", "/api/v1/org-units", Act(ViewOrgUnit), get(api::org::list_units).post(api::org::create_unit))
-        .add("GET", "/api/v1/org-units/{id}", Act(ViewOrgUnit), get(api::org::get_unit))
-        .add("GET", "/api/v1/org-units/{id}/children", Act(ViewOrgUnit), get(api::org::children))
-        .add("GET", "/api/v1/users", Act(ViewUsers), get(api::users::list_users).post(api::users::create_user))
-        .add("GET", "/api/v1/users/{id}", Act(ViewUsers), get(api::users::get_user).patch(api::users::update_user))
-        .add("GET", "/api/v1/users/{id}/grants", Act(ViewUsers), get(api::users::list_grants).post(api::users::create_grant))
-        .add("DELETE", "/api/v1/grants/{id}", Act(GrantRole), delete(api::users::delete_grant));
+        .add(
+            "GET",
+            "/api/v1/org-units",
+            Act(ViewOrgUnit),
+            get(api::org::list_units).post(api::org::create_unit),
+        )
+        .add(
+            "GET",
+            "/api/v1/org-units/{id}",
+            Act(ViewOrgUnit),
+            get(api::org::get_unit),
+        )
+        .add(
+            "GET",
+            "/api/v1/org-units/{id}/children",
+            Act(ViewOrgUnit),
+            get(api::org::children),
+        )
+        .add(
+            "GET",
+            "/api/v1/users",
+            Act(ViewUsers),
+            get(api::users::list_users).post(api::users::create_user),
+        )
+        .add(
+            "GET",
+            "/api/v1/users/{id}",
+            Act(ViewUsers),
+            get(api::users::get_user).patch(api::users::update_user),
+        )
+        .add(
+            "GET",
+            "/api/v1/users/{id}/grants",
+            Act(ViewUsers),
+            get(api::users::list_grants).post(api::users::create_grant),
+        )
+        .add(
+            "DELETE",
+            "/api/v1/grants/{id}",
+            Act(GrantRole),
+            delete(api::users::delete_grant),
+        );
     let max = state.cfg.max_body_bytes;
     let router = b
         .router
         .fallback(|| async { crate::error::AppError::not_found() })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::pipeline))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::pipeline,
+        ))
         .layer(DefaultBodyLimit::max(max))
         .with_state(state);
     (router, b.specs)

@@ -37,7 +37,13 @@ impl Tr {
 
     pub fn levels(&self, l: &Option<SchoolLevels>) -> String {
         l.as_ref()
-            .map(|l| l.levels().iter().map(|x| self.s(&format!("level.{}", x.as_str()))).collect::<Vec<_>>().join(" – "))
+            .map(|l| {
+                l.levels()
+                    .iter()
+                    .map(|x| self.s(&format!("level.{}", x.as_str())))
+                    .collect::<Vec<_>>()
+                    .join(" – ")
+            })
             .unwrap_or_default()
     }
 
@@ -60,7 +66,9 @@ pub fn opt_date(d: &Option<NaiveDate>) -> String {
 }
 
 pub fn datetime(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&vn_offset()).format("%d/%m/%Y %H:%M").to_string()
+    t.with_timezone(&vn_offset())
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
 }
 
 pub fn opt_datetime(t: &Option<DateTime<Utc>>) -> String {
@@ -99,7 +107,10 @@ impl Layout {
             for (k, v) in &f.params {
                 text = text.replace(&format!("{{{k}}}"), v);
             }
-            FlashView { kind: f.kind.clone(), text }
+            FlashView {
+                kind: f.kind.clone(),
+                text,
+            }
         });
         Self {
             t,
@@ -118,7 +129,10 @@ impl Layout {
 
     /// Replace the pending flash with a message shown on this very render.
     pub fn with_message(mut self, kind: &str, text: String) -> Self {
-        self.flash = Some(FlashView { kind: kind.into(), text });
+        self.flash = Some(FlashView {
+            kind: kind.into(),
+            text,
+        });
         self
     }
 }
@@ -126,8 +140,15 @@ impl Layout {
 /// Navigation: only what one of the user's grants lets them use.
 pub fn nav_for(ctx: &ReqCtx) -> Vec<NavItem> {
     let t = Tr(ctx.locale);
-    let Some(p) = &ctx.principal else { return vec![] };
-    let anchors: Vec<_> = p.actor.grants.iter().map(|g| g.scope.anchor().clone()).collect();
+    let Some(p) = &ctx.principal else {
+        return vec![];
+    };
+    let anchors: Vec<_> = p
+        .actor
+        .grants
+        .iter()
+        .map(|g| g.scope.anchor().clone())
+        .collect();
     let any = |a: Action| anchors.iter().any(|path| p.can(a, Resource::OrgUnit(path)));
     let mut items = vec![("/", "nav.home")];
     if any(Action::ViewOrgUnit) {
@@ -145,7 +166,11 @@ pub fn nav_for(ctx: &ReqCtx) -> Vec<NavItem> {
         .map(|(href, key)| NavItem {
             href,
             label: t.s(key),
-            active: if href == "/" { ctx.path == "/" } else { ctx.path.starts_with(href) },
+            active: if href == "/" {
+                ctx.path == "/"
+            } else {
+                ctx.path.starts_with(href)
+            },
         })
         .collect()
 }
@@ -168,7 +193,11 @@ pub struct FieldErrors(pub Vec<(String, String)>);
 
 impl FieldErrors {
     pub fn get(&self, field: &str) -> &str {
-        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str()).unwrap_or("")
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .unwrap_or("")
     }
 
     pub fn has(&self, field: &str) -> bool {

@@ -23,21 +23,52 @@ fn tree() -> Tree {
     let t = s.child(id(4));
     let s2 = c.child(id(5));
     let q = OrgPath::root(id(6));
-    Tree { p, c, s, t, s2, q, class: id(100), learner: id(200) }
+    Tree {
+        p,
+        c,
+        s,
+        t,
+        s2,
+        q,
+        class: id(100),
+        learner: id(200),
+    }
 }
 
 fn actor(role: Role, scope: Scope) -> Actor {
-    Actor { user_id: Uuid::from_u128(999), grants: vec![Grant::new(role, scope).unwrap()] }
+    Actor {
+        user_id: Uuid::from_u128(999),
+        grants: vec![Grant::new(role, scope).unwrap()],
+    }
 }
 
 /// (label, actor) for every role on the scope it is normally granted on.
 fn actors(t: &Tree) -> Vec<(&'static str, Actor)> {
-    let school = |r| actor(r, Scope::School { school: t.s.clone() });
+    let school = |r| {
+        actor(
+            r,
+            Scope::School {
+                school: t.s.clone(),
+            },
+        )
+    };
     vec![
-        ("admin@P", actor(Role::Admin, Scope::Subtree { root: t.p.clone() })),
-        ("admin@S", actor(Role::Admin, Scope::Subtree { root: t.s.clone() })),
-        ("officer@P", actor(Role::Officer, Scope::Subtree { root: t.p.clone() })),
-        ("officer@C", actor(Role::Officer, Scope::Subtree { root: t.c.clone() })),
+        (
+            "admin@P",
+            actor(Role::Admin, Scope::Subtree { root: t.p.clone() }),
+        ),
+        (
+            "admin@S",
+            actor(Role::Admin, Scope::Subtree { root: t.s.clone() }),
+        ),
+        (
+            "officer@P",
+            actor(Role::Officer, Scope::Subtree { root: t.p.clone() }),
+        ),
+        (
+            "officer@C",
+            actor(Role::Officer, Scope::Subtree { root: t.c.clone() }),
+        ),
         ("principal@S", school(Role::Principal)),
         ("vice_principal@S", school(Role::VicePrincipal)),
         ("department_head@S", school(Role::DepartmentHead)),
@@ -45,16 +76,47 @@ fn actors(t: &Tree) -> Vec<(&'static str, Actor)> {
         ("accountant@S", school(Role::Accountant)),
         ("nurse@S", school(Role::Nurse)),
         ("librarian@S", school(Role::Librarian)),
-        ("homeroom@K", actor(Role::HomeroomTeacher, Scope::Class { school: t.s.clone(), class_id: t.class })),
+        (
+            "homeroom@K",
+            actor(
+                Role::HomeroomTeacher,
+                Scope::Class {
+                    school: t.s.clone(),
+                    class_id: t.class,
+                },
+            ),
+        ),
         (
             "subject@K",
             actor(
                 Role::SubjectTeacher,
-                Scope::ClassSubject { school: t.s.clone(), class_id: t.class, subject: "toan".into() },
+                Scope::ClassSubject {
+                    school: t.s.clone(),
+                    class_id: t.class,
+                    subject: "toan".into(),
+                },
             ),
         ),
-        ("parent@L", actor(Role::Parent, Scope::Child { school: t.s.clone(), learner_id: t.learner })),
-        ("student@L", actor(Role::Student, Scope::Child { school: t.s.clone(), learner_id: t.learner })),
+        (
+            "parent@L",
+            actor(
+                Role::Parent,
+                Scope::Child {
+                    school: t.s.clone(),
+                    learner_id: t.learner,
+                },
+            ),
+        ),
+        (
+            "student@L",
+            actor(
+                Role::Student,
+                Scope::Child {
+                    school: t.s.clone(),
+                    learner_id: t.learner,
+                },
+            ),
+        ),
     ]
 }
 
@@ -82,24 +144,52 @@ student@L          NNNNNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N    
 fn answers(actor: &Actor, t: &Tree) -> String {
     let orgs = [&t.p, &t.c, &t.s, &t.t, &t.s2, &t.q];
     let yn = |b: bool| if b { 'Y' } else { 'N' };
-    let org_col = |action| orgs.iter().map(|o| yn(can(actor, action, Resource::OrgUnit(o)))).collect::<String>();
+    let org_col = |action| {
+        orgs.iter()
+            .map(|o| yn(can(actor, action, Resource::OrgUnit(o))))
+            .collect::<String>()
+    };
     let owners = [&t.s, &t.p, &t.s2];
-    let users: String =
-        owners.iter().map(|o| yn(can(actor, Action::ManageUser, Resource::User { owner: o }))).collect();
+    let users: String = owners
+        .iter()
+        .map(|o| yn(can(actor, Action::ManageUser, Resource::User { owner: o })))
+        .collect();
     let grants = [
-        (Role::SubjectTeacher, Scope::ClassSubject { school: t.s.clone(), class_id: t.class, subject: "van".into() }),
+        (
+            Role::SubjectTeacher,
+            Scope::ClassSubject {
+                school: t.s.clone(),
+                class_id: t.class,
+                subject: "van".into(),
+            },
+        ),
         (Role::Admin, Scope::Subtree { root: t.s.clone() }),
         (Role::Officer, Scope::Subtree { root: t.c.clone() }),
-        (Role::Principal, Scope::School { school: t.s.clone() }),
+        (
+            Role::Principal,
+            Scope::School {
+                school: t.s.clone(),
+            },
+        ),
     ];
     let grant: String = grants
         .iter()
-        .map(|(role, scope)| yn(can(actor, Action::GrantRole, Resource::Grant { role: *role, scope })))
+        .map(|(role, scope)| {
+            yn(can(
+                actor,
+                Action::GrantRole,
+                Resource::Grant { role: *role, scope },
+            ))
+        })
         .collect();
-    let own: String = [Action::ViewOwn, Action::ChangeOwnPassword, Action::ManageOwnTokens]
-        .into_iter()
-        .map(|a| yn(can(actor, a, Resource::Own)))
-        .collect();
+    let own: String = [
+        Action::ViewOwn,
+        Action::ChangeOwnPassword,
+        Action::ManageOwnTokens,
+    ]
+    .into_iter()
+    .map(|a| yn(can(actor, a, Resource::Own)))
+    .collect();
     format!(
         "{} {} {} {} {} {} {} {}",
         org_col(Action::ViewOrgUnit),
@@ -130,7 +220,10 @@ fn policy_matches_table() {
     assert_eq!(expected.len(), all.len(), "one table row per actor");
     // Every role appears in the table.
     for role in Role::ALL {
-        assert!(all.iter().any(|(_, a)| a.has_role(role)), "{role:?} missing from the table");
+        assert!(
+            all.iter().any(|(_, a)| a.has_role(role)),
+            "{role:?} missing from the table"
+        );
     }
     let mut mismatches = vec![];
     for ((label, a), (exp_label, exp)) in all.iter().zip(&expected) {
@@ -156,9 +249,16 @@ fn mismatched_action_and_resource_is_denied() {
 #[test]
 fn no_grants_can_only_act_on_self() {
     let t = tree();
-    let nobody = Actor { user_id: Uuid::from_u128(1), grants: vec![] };
+    let nobody = Actor {
+        user_id: Uuid::from_u128(1),
+        grants: vec![],
+    };
     for action in Action::ALL {
-        for res in [Resource::OrgUnit(&t.p), Resource::User { owner: &t.s }, Resource::System] {
+        for res in [
+            Resource::OrgUnit(&t.p),
+            Resource::User { owner: &t.s },
+            Resource::System,
+        ] {
             assert!(!can(&nobody, action, res), "{action:?}");
         }
     }
@@ -172,7 +272,16 @@ fn grants_must_match_scope_kind() {
         Grant::new(Role::Principal, Scope::Subtree { root: t.p.clone() }),
         Err(DomainError::ScopeNotAllowedForRole)
     );
-    assert!(Grant::new(Role::Parent, Scope::Child { school: t.s.clone(), learner_id: t.learner }).is_ok());
+    assert!(
+        Grant::new(
+            Role::Parent,
+            Scope::Child {
+                school: t.s.clone(),
+                learner_id: t.learner
+            }
+        )
+        .is_ok()
+    );
     for role in Role::ALL {
         assert_eq!(Role::parse(role.as_str()), Ok(role));
     }
@@ -186,7 +295,8 @@ fn a_second_grant_widens_access() {
     let t = tree();
     let mut a = actor(Role::Officer, Scope::Subtree { root: t.c.clone() });
     assert!(!can(&a, Action::ManageOrgUnit, Resource::OrgUnit(&t.s2)));
-    a.grants.push(Grant::new(Role::Admin, Scope::Subtree { root: t.s2.clone() }).unwrap());
+    a.grants
+        .push(Grant::new(Role::Admin, Scope::Subtree { root: t.s2.clone() }).unwrap());
     assert!(can(&a, Action::ManageOrgUnit, Resource::OrgUnit(&t.s2)));
     assert!(!can(&a, Action::ManageOrgUnit, Resource::OrgUnit(&t.s)));
 }

@@ -8,7 +8,10 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 fn table(name: &str) -> TableCreateStatement {
-    Table::create().table(Alias::new(name)).if_not_exists().take()
+    Table::create()
+        .table(Alias::new(name))
+        .if_not_exists()
+        .take()
 }
 
 #[async_trait::async_trait]
@@ -34,7 +37,8 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("org_units", &["path"], true)).await?;
-        m.create_index(index("org_units", &["parent_id"], false)).await?;
+        m.create_index(index("org_units", &["parent_id"], false))
+            .await?;
         m.create_index(index("org_units", &["code"], false)).await?;
 
         m.create_table(
@@ -48,12 +52,22 @@ impl MigrationTrait for Migration {
                 .col(date_null("valid_to"))
                 .col(text_null("note"))
                 .col(ts("created_at"))
-                .foreign_key(&mut fk_cascade("org_unit_versions", "org_unit_id", "org_units"))
+                .foreign_key(&mut fk_cascade(
+                    "org_unit_versions",
+                    "org_unit_id",
+                    "org_units",
+                ))
                 .take(),
         )
         .await?;
-        m.create_index(index("org_unit_versions", &["org_unit_id", "valid_from"], true)).await?;
-        m.create_index(index("org_unit_versions", &["code"], false)).await?;
+        m.create_index(index(
+            "org_unit_versions",
+            &["org_unit_id", "valid_from"],
+            true,
+        ))
+        .await?;
+        m.create_index(index("org_unit_versions", &["code"], false))
+            .await?;
 
         m.create_table(
             table("school_years")
@@ -68,7 +82,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("school_years", &["school_id", "start_year"], true)).await?;
+        m.create_index(index("school_years", &["school_id", "start_year"], true))
+            .await?;
 
         m.create_table(
             table("terms")
@@ -81,7 +96,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("terms", &["school_year_id", "kind"], true)).await?;
+        m.create_index(index("terms", &["school_year_id", "kind"], true))
+            .await?;
 
         m.create_table(
             table("classes")
@@ -96,8 +112,10 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("classes", &["school_year_id", "name"], true)).await?;
-        m.create_index(index("classes", &["school_id"], false)).await?;
+        m.create_index(index("classes", &["school_year_id", "name"], true))
+            .await?;
+        m.create_index(index("classes", &["school_id"], false))
+            .await?;
 
         m.create_table(
             table("learners")
@@ -114,7 +132,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("learners", &["school_id"], false)).await?;
+        m.create_index(index("learners", &["school_id"], false))
+            .await?;
 
         m.create_table(
             table("users")
@@ -137,7 +156,8 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("users", &["username"], true)).await?;
-        m.create_index(index("users", &["owner_org_id"], false)).await?;
+        m.create_index(index("users", &["owner_org_id"], false))
+            .await?;
 
         m.create_table(
             table("role_grants")
@@ -158,12 +178,19 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("role_grants", &["user_id"], false)).await?;
-        m.create_index(index("role_grants", &["org_unit_id"], false)).await?;
+        m.create_index(index("role_grants", &["user_id"], false))
+            .await?;
+        m.create_index(index("role_grants", &["org_unit_id"], false))
+            .await?;
 
         m.create_table(
             table("sessions")
-                .col(ColumnDef::new(Alias::new("id")).text().not_null().primary_key())
+                .col(
+                    ColumnDef::new(Alias::new("id"))
+                        .text()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(uuid("user_id"))
                 .col(text("csrf_token"))
                 .col(ts("created_at"))
@@ -173,8 +200,10 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("sessions", &["user_id"], false)).await?;
-        m.create_index(index("sessions", &["expires_at"], false)).await?;
+        m.create_index(index("sessions", &["user_id"], false))
+            .await?;
+        m.create_index(index("sessions", &["expires_at"], false))
+            .await?;
 
         m.create_table(
             table("api_tokens")
@@ -191,11 +220,17 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("api_tokens", &["token_hash"], true)).await?;
+        m.create_index(index("api_tokens", &["token_hash"], true))
+            .await?;
 
         m.create_table(
             table("audit_events")
-                .col(ColumnDef::new(Alias::new("seq")).big_integer().not_null().primary_key())
+                .col(
+                    ColumnDef::new(Alias::new("seq"))
+                        .big_integer()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(text("at"))
                 .col(text_null("actor_id"))
                 .col(text("actor_label"))
@@ -209,11 +244,17 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("audit_events", &["entity_type", "entity_id"], false)).await?;
+        m.create_index(index("audit_events", &["entity_type", "entity_id"], false))
+            .await?;
 
         m.create_table(
             table("audit_head")
-                .col(ColumnDef::new(Alias::new("id")).integer().not_null().primary_key())
+                .col(
+                    ColumnDef::new(Alias::new("id"))
+                        .integer()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(bigint("seq"))
                 .col(text("hash"))
                 .take(),
@@ -222,7 +263,11 @@ impl MigrationTrait for Migration {
         let seed_head = Query::insert()
             .into_table(Alias::new("audit_head"))
             .columns([Alias::new("id"), Alias::new("seq"), Alias::new("hash")])
-            .values_panic([1.into(), 0i64.into(), truongso_core::audit::GENESIS_HASH.into()])
+            .values_panic([
+                1.into(),
+                0i64.into(),
+                truongso_core::audit::GENESIS_HASH.into(),
+            ])
             .to_owned();
         m.exec_stmt(seed_head).await?;
         Ok(())

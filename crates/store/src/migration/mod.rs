@@ -19,7 +19,11 @@ pub(crate) mod cols {
     use sea_orm_migration::prelude::*;
 
     pub fn id(name: &str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name)).uuid().not_null().primary_key().take()
+        ColumnDef::new(Alias::new(name))
+            .uuid()
+            .not_null()
+            .primary_key()
+            .take()
     }
     pub fn uuid(name: &str) -> ColumnDef {
         ColumnDef::new(Alias::new(name)).uuid().not_null().take()
@@ -37,7 +41,10 @@ pub(crate) mod cols {
         ColumnDef::new(Alias::new(name)).integer().not_null().take()
     }
     pub fn bigint(name: &str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name)).big_integer().not_null().take()
+        ColumnDef::new(Alias::new(name))
+            .big_integer()
+            .not_null()
+            .take()
     }
     pub fn boolean(name: &str) -> ColumnDef {
         ColumnDef::new(Alias::new(name)).boolean().not_null().take()
@@ -49,10 +56,16 @@ pub(crate) mod cols {
         ColumnDef::new(Alias::new(name)).date().null().take()
     }
     pub fn ts(name: &str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name)).timestamp_with_time_zone().not_null().take()
+        ColumnDef::new(Alias::new(name))
+            .timestamp_with_time_zone()
+            .not_null()
+            .take()
     }
     pub fn ts_null(name: &str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name)).timestamp_with_time_zone().null().take()
+        ColumnDef::new(Alias::new(name))
+            .timestamp_with_time_zone()
+            .null()
+            .take()
     }
     pub fn fk(table: &str, col: &str, target: &str) -> ForeignKeyCreateStatement {
         ForeignKey::create()
@@ -63,11 +76,14 @@ pub(crate) mod cols {
             .take()
     }
     pub fn fk_cascade(table: &str, col: &str, target: &str) -> ForeignKeyCreateStatement {
-        fk(table, col, target).on_delete(ForeignKeyAction::Cascade).take()
+        fk(table, col, target)
+            .on_delete(ForeignKeyAction::Cascade)
+            .take()
     }
     pub fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
         let mut i = Index::create();
-        i.name(format!("ix_{table}_{}", columns.join("_"))).table(Alias::new(table));
+        i.name(format!("ix_{table}_{}", columns.join("_")))
+            .table(Alias::new(table));
         for c in columns {
             i.col(Alias::new(*c));
         }

@@ -7,10 +7,10 @@ pub mod org;
 pub mod users;
 
 use crate::error::AppError;
+use axum::Json;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use truongso_core::i18n::{self, Locale};
@@ -39,7 +39,11 @@ pub struct ErrorDetail {
 
 pub fn error_json(locale: Locale, e: &AppError) -> Response {
     let body = ErrorBody {
-        error: ErrorDetail { code: e.code.to_string(), message: message(locale, e), field: e.field.map(str::to_string) },
+        error: ErrorDetail {
+            code: e.code.to_string(),
+            message: message(locale, e),
+            field: e.field.map(str::to_string),
+        },
     };
     (e.status, Json(body)).into_response()
 }
@@ -53,12 +57,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         use axum::extract::rejection::JsonRejection;
         match Json::<T>::from_request(req, s).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"))
-            }
-            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with("max", "1024 KiB"))
-            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            )),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+            )
+            .with("max", "1024 KiB")),
             Err(r) => Err(AppError::bad_request("malformed_json").with("detail", r.body_text())),
         }
     }
@@ -70,13 +77,23 @@ struct Security;
 
 impl Modify for Security {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let c = api.components.get_or_insert_with(Default::default);
         c.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("API token `ts_…`")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("API token `ts_…`"))
+                    .build(),
+            ),
         );
-        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ts_session"))));
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ts_session"))),
+        );
     }
 }
 

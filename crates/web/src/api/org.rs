@@ -73,7 +73,11 @@ async fn visible(st: &AppState, p: &Principal, id: Uuid) -> AppResult<OrgUnit> {
 /// Units by parent, code or search; without a filter, the caller's own top units.
 #[utoipa::path(get, path = "/api/v1/org-units", tag = "org", params(ListQuery),
     responses((status = 200, body = Vec<OrgUnitDto>), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)))]
-pub async fn list_units(State(st): State<AppState>, Authed { p, .. }: Authed, Query(q): Query<ListQuery>) -> ApiResult<Vec<OrgUnitDto>> {
+pub async fn list_units(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Vec<OrgUnitDto>> {
     let db = &st.store.db;
     let units = if let Some(code) = q.code {
         let u = org::by_code(db, &code).await?;
@@ -93,15 +97,29 @@ pub async fn list_units(State(st): State<AppState>, Authed { p, .. }: Authed, Qu
 
 #[utoipa::path(get, path = "/api/v1/org-units/{id}", tag = "org", params(("id" = Uuid, Path)),
     responses((status = 200, body = OrgUnitDto), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)))]
-pub async fn get_unit(State(st): State<AppState>, Authed { p, .. }: Authed, Path(id): Path<Uuid>) -> ApiResult<OrgUnitDto> {
+pub async fn get_unit(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> ApiResult<OrgUnitDto> {
     Ok(Json(visible(&st, &p, id).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/org-units/{id}/children", tag = "org", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<OrgUnitDto>), (status = 403, body = crate::api::ErrorBody)))]
-pub async fn children(State(st): State<AppState>, Authed { p, .. }: Authed, Path(id): Path<Uuid>) -> ApiResult<Vec<OrgUnitDto>> {
+pub async fn children(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Vec<OrgUnitDto>> {
     visible(&st, &p, id).await?;
-    Ok(Json(org::children(&st.store.db, id).await?.into_iter().map(OrgUnitDto::from).collect()))
+    Ok(Json(
+        org::children(&st.store.db, id)
+            .await?
+            .into_iter()
+            .map(OrgUnitDto::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -138,11 +156,23 @@ pub async fn create_unit(
         // New roots are created with the CLI by the operator, not over the API.
         None => return Err(AppError::forbidden()),
     }
-    let valid_from = b.valid_from.as_deref().map(parse_date).transpose().map_err(|e| AppError::invalid("valid_from", e))?;
+    let valid_from = b
+        .valid_from
+        .as_deref()
+        .map(parse_date)
+        .transpose()
+        .map_err(|e| AppError::invalid("valid_from", e))?;
     let unit = org::create(
         db,
         &p.actor_ref(),
-        NewOrgUnit { kind: b.kind, parent_id: parent.map(|x| x.id), name: b.name, code: b.code, levels: b.levels, valid_from },
+        NewOrgUnit {
+            kind: b.kind,
+            parent_id: parent.map(|x| x.id),
+            name: b.name,
+            code: b.code,
+            levels: b.levels,
+            valid_from,
+        },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(unit.into())))

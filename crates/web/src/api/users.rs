@@ -70,14 +70,21 @@ async fn owner_path(st: &AppState, u: &UserRow) -> AppResult<OrgPath> {
 async fn viewable(st: &AppState, p: &Principal, id: Uuid) -> AppResult<UserRow> {
     let u = accounts::get_user(&st.store.db, id).await?;
     if u.id != p.user.id {
-        p.require(Action::ViewUsers, Resource::OrgUnit(&owner_path(st, &u).await?))?;
+        p.require(
+            Action::ViewUsers,
+            Resource::OrgUnit(&owner_path(st, &u).await?),
+        )?;
     }
     Ok(u)
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListQuery),
     responses((status = 200, body = UserPage), (status = 403, body = crate::api::ErrorBody)))]
-pub async fn list_users(State(st): State<AppState>, Authed { p, .. }: Authed, Query(q): Query<ListQuery>) -> ApiResult<UserPage> {
+pub async fn list_users(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<UserPage> {
     let within: Vec<OrgPath> = match q.org {
         Some(id) => {
             let u = org::get(&st.store.db, id).await?;
@@ -97,13 +104,27 @@ pub async fn list_users(State(st): State<AppState>, Authed { p, .. }: Authed, Qu
     }
     let per = q.per_page.unwrap_or(100).clamp(1, 500);
     let page = q.page.unwrap_or(1).max(1);
-    let (items, total) = accounts::list_users(&st.store.db, &within, q.q.as_deref().unwrap_or(""), per, (page - 1) * per).await?;
-    Ok(Json(UserPage { total, items: items.into_iter().map(UserDto::from).collect() }))
+    let (items, total) = accounts::list_users(
+        &st.store.db,
+        &within,
+        q.q.as_deref().unwrap_or(""),
+        per,
+        (page - 1) * per,
+    )
+    .await?;
+    Ok(Json(UserPage {
+        total,
+        items: items.into_iter().map(UserDto::from).collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
     responses((status = 200, body = UserDto), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)))]
-pub async fn get_user(State(st): State<AppState>, Authed { p, .. }: Authed, Path(id): Path<Uuid>) -> ApiResult<UserDto> {
+pub async fn get_user(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> ApiResult<UserDto> {
     Ok(Json(viewable(&st, &p, id).await?.into()))
 }
 
@@ -133,7 +154,12 @@ pub async fn create_user(
     let owner = match (b.owner_org_id, b.owner_org_code.as_deref()) {
         (Some(id), _) => org::get(db, id).await?,
         (None, Some(code)) => org::by_code(db, code).await?,
-        (None, None) => return Err(AppError::invalid("owner_org_id", truongso_core::DomainError::Required)),
+        (None, None) => {
+            return Err(AppError::invalid(
+                "owner_org_id",
+                truongso_core::DomainError::Required,
+            ));
+        }
     };
     p.require(Action::ManageUser, Resource::User { owner: &owner.path })?;
     let u = accounts::create_user(
@@ -171,7 +197,12 @@ pub async fn update_user(
 ) -> ApiResult<UserDto> {
     let db = &st.store.db;
     let u = accounts::get_user(db, id).await?;
-    p.require(Action::ManageUser, Resource::User { owner: &owner_path(&st, &u).await? })?;
+    p.require(
+        Action::ManageUser,
+        Resource::User {
+            owner: &owner_path(&st, &u).await?,
+        },
+    )?;
     let mut out = u.clone();
     if b.display_name.is_some() || b.email.is_some() || b.phone.is_some() {
         let upd = ProfileUpdate {
@@ -191,9 +222,19 @@ pub async fn update_user(
 
 #[utoipa::path(get, path = "/api/v1/users/{id}/grants", tag = "users", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<GrantDto>), (status = 403, body = crate::api::ErrorBody)))]
-pub async fn list_grants(State(st): State<AppState>, Authed { p, .. }: Authed, Path(id): Path<Uuid>) -> ApiResult<Vec<GrantDto>> {
+pub async fn list_grants(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Vec<GrantDto>> {
     viewable(&st, &p, id).await?;
-    Ok(Json(accounts::grants_of(&st.store.db, id).await?.into_iter().map(GrantDto::from).collect()))
+    Ok(Json(
+        accounts::grants_of(&st.store.db, id)
+            .await?
+            .into_iter()
+            .map(GrantDto::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -214,14 +255,24 @@ pub async fn create_grant(
     Path(id): Path<Uuid>,
     ApiJson(b): ApiJson<NewGrantDto>,
 ) -> AppResult<(StatusCode, Json<GrantDto>)> {
-    let spec = GrantSpec { role: b.role, org_unit_id: b.org_unit_id, class_id: b.class_id, subject: b.subject, learner_id: b.learner_id };
+    let spec = GrantSpec {
+        role: b.role,
+        org_unit_id: b.org_unit_id,
+        class_id: b.class_id,
+        subject: b.subject,
+        learner_id: b.learner_id,
+    };
     let row = grant_role(&st, &p, id, &spec).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
 #[utoipa::path(delete, path = "/api/v1/grants/{id}", tag = "users", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)))]
-pub async fn delete_grant(State(st): State<AppState>, Authed { p, .. }: Authed, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
+pub async fn delete_grant(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
     revoke_grant(&st, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

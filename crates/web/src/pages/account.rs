@@ -37,7 +37,13 @@ impl AccountPage {
     }
 }
 
-async fn account_page(st: &AppState, ctx: &ReqCtx, p: &Principal, new_token: Option<String>, e: Option<AppError>) -> AppResult<Response> {
+async fn account_page(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: &Principal,
+    new_token: Option<String>,
+    e: Option<AppError>,
+) -> AppResult<Response> {
     let mut l = Layout::titled(ctx, "nav.account");
     let (errors, status) = match e {
         Some(e) => {
@@ -72,7 +78,11 @@ pub struct PasswordForm {
     confirm: Option<String>,
 }
 
-pub async fn change_password(State(st): State<AppState>, Authed { ctx, p }: Authed, PageForm(f): PageForm<PasswordForm>) -> AppResult<Response> {
+pub async fn change_password(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    PageForm(f): PageForm<PasswordForm>,
+) -> AppResult<Response> {
     p.require(Action::ChangeOwnPassword, Resource::Own)?;
     let keep = match &p.via {
         Via::Session { session_id } => Some(session_id.clone()),
@@ -88,7 +98,12 @@ pub async fn change_password(State(st): State<AppState>, Authed { ctx, p }: Auth
     )
     .await;
     match result {
-        Ok(()) => Ok(flash_redirect("/account", "success", "password.changed", vec![])),
+        Ok(()) => Ok(flash_redirect(
+            "/account",
+            "success",
+            "password.changed",
+            vec![],
+        )),
         Err(e) => {
             let e = AppError::from(e);
             if e.status.is_server_error() {
@@ -105,10 +120,25 @@ pub struct TokenForm {
     days: Option<String>,
 }
 
-pub async fn create_token(State(st): State<AppState>, Authed { ctx, p }: Authed, PageForm(f): PageForm<TokenForm>) -> AppResult<Response> {
+pub async fn create_token(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    PageForm(f): PageForm<TokenForm>,
+) -> AppResult<Response> {
     p.require(Action::ManageOwnTokens, Resource::Own)?;
-    let days = f.days.as_deref().and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| (1..=3650).contains(d));
-    let result = tokens::create(&st.store.db, &p.actor_ref(), p.user.id, f.name.as_deref().unwrap_or_default(), days).await;
+    let days = f
+        .days
+        .as_deref()
+        .and_then(|d| d.trim().parse::<i64>().ok())
+        .filter(|d| (1..=3650).contains(d));
+    let result = tokens::create(
+        &st.store.db,
+        &p.actor_ref(),
+        p.user.id,
+        f.name.as_deref().unwrap_or_default(),
+        days,
+    )
+    .await;
     match result {
         // The secret is shown on this response only, never stored or redirected through a URL.
         Ok((_, secret)) => account_page(&st, &ctx, &p, Some(secret), None).await,
@@ -116,8 +146,17 @@ pub async fn create_token(State(st): State<AppState>, Authed { ctx, p }: Authed,
     }
 }
 
-pub async fn revoke_token(State(st): State<AppState>, Authed { p, .. }: Authed, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     p.require(Action::ManageOwnTokens, Resource::Own)?;
     tokens::revoke(&st.store.db, &p.actor_ref(), p.user.id, id).await?;
-    Ok(flash_redirect("/account", "success", "tokens.revoked", vec![]))
+    Ok(flash_redirect(
+        "/account",
+        "success",
+        "tokens.revoked",
+        vec![],
+    ))
 }

@@ -25,15 +25,29 @@ struct AuditPage {
     older: Option<i64>,
 }
 
-pub async fn list(State(st): State<AppState>, Authed { ctx, p }: Authed, Query(q): Query<AuditQuery>) -> AppResult<Response> {
+pub async fn list(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Response> {
     p.require(Action::ViewAudit, Resource::System)?;
     let events = audit::recent(&st.store.db, q.before, 100).await?;
-    let older = events.last().map(|e| e.seq).filter(|s| *s > 1 && events.len() == 100);
-    Ok(page(&AuditPage { l: Layout::titled(&ctx, "audit.title"), events, older }))
+    let older = events
+        .last()
+        .map(|e| e.seq)
+        .filter(|s| *s > 1 && events.len() == 100);
+    Ok(page(&AuditPage {
+        l: Layout::titled(&ctx, "audit.title"),
+        events,
+        older,
+    }))
 }
 
 #[derive(Template)]
-#[template(source = r#"<p id="verify-result" class="flash {{ kind }}" role="status">{{ text }}</p>"#, ext = "html")]
+#[template(
+    source = r#"<p id="verify-result" class="flash {{ kind }}" role="status">{{ text }}</p>"#,
+    ext = "html"
+)]
 struct VerifyResult {
     kind: &'static str,
     text: String,
@@ -44,7 +58,10 @@ pub async fn verify(State(st): State<AppState>, Authed { ctx, p }: Authed) -> Ap
     let report = audit::verify(&st.store.db).await?;
     let t = crate::view::Tr(ctx.locale);
     let r = match report.first_break {
-        None => VerifyResult { kind: "success", text: t.f("audit.ok", "count", &report.checked.to_string()) },
+        None => VerifyResult {
+            kind: "success",
+            text: t.f("audit.ok", "count", &report.checked.to_string()),
+        },
         Some(b) => {
             let problem = match b {
                 ChainBreak::Edited { .. } => t.s("audit.edited"),
@@ -53,7 +70,12 @@ pub async fn verify(State(st): State<AppState>, Authed { ctx, p }: Authed) -> Ap
                 ChainBreak::Truncated { .. } => t.s("audit.truncated"),
                 ChainBreak::HeadMismatch { .. } => t.s("audit.head_mismatch"),
             };
-            VerifyResult { kind: "error", text: t.f("audit.broken", "seq", &b.seq().to_string()).replace("{problem}", problem) }
+            VerifyResult {
+                kind: "error",
+                text: t
+                    .f("audit.broken", "seq", &b.seq().to_string())
+                    .replace("{problem}", problem),
+            }
         }
     };
     Ok(page(&r))

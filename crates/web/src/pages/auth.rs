@@ -39,7 +39,11 @@ pub async fn form(Ctx(ctx): Ctx, Query(q): Query<NextQuery>) -> Response {
     if ctx.principal.is_some() {
         return Redirect::to("/").into_response();
     }
-    page(&LoginPage { l: Layout::titled(&ctx, "login.title"), next: safe_next(q.next.as_deref()), username: String::new() })
+    page(&LoginPage {
+        l: Layout::titled(&ctx, "login.title"),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -49,33 +53,66 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn submit(State(st): State<AppState>, Ctx(ctx): Ctx, PageForm(f): PageForm<LoginForm>) -> crate::error::AppResult<Response> {
-    let outcome = sessions::login(&st.store.db, &f.username, &f.password, st.cfg.session_ttl).await?;
+pub async fn submit(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+    PageForm(f): PageForm<LoginForm>,
+) -> crate::error::AppResult<Response> {
+    let outcome =
+        sessions::login(&st.store.db, &f.username, &f.password, st.cfg.session_ttl).await?;
     match outcome {
         Ok(s) => {
             let mut r = Redirect::to(&safe_next(f.next.as_deref())).into_response();
-            let c = cookie(SESSION_COOKIE, s.token, st.cfg.secure_cookies, SameSite::Lax);
-            r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c.to_string()).expect("cookie is ASCII"));
+            let c = cookie(
+                SESSION_COOKIE,
+                s.token,
+                st.cfg.secure_cookies,
+                SameSite::Lax,
+            );
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&c.to_string()).expect("cookie is ASCII"),
+            );
             Ok(r)
         }
         Err(failure) => {
             st.metrics.logins_failed.inc();
             let (status, msg) = match failure {
-                LoginFailure::BadCredentials => (StatusCode::UNAUTHORIZED, i18n::t(ctx.locale, "error.bad_credentials").to_string()),
-                LoginFailure::Disabled => (StatusCode::FORBIDDEN, i18n::t(ctx.locale, "error.account_disabled").to_string()),
+                LoginFailure::BadCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    i18n::t(ctx.locale, "error.bad_credentials").to_string(),
+                ),
+                LoginFailure::Disabled => (
+                    StatusCode::FORBIDDEN,
+                    i18n::t(ctx.locale, "error.account_disabled").to_string(),
+                ),
                 LoginFailure::Locked { minutes_left } => (
                     StatusCode::TOO_MANY_REQUESTS,
-                    i18n::tf(ctx.locale, "error.account_locked", &[("minutes", minutes_left.to_string())]),
+                    i18n::tf(
+                        ctx.locale,
+                        "error.account_locked",
+                        &[("minutes", minutes_left.to_string())],
+                    ),
                 ),
             };
             let l = Layout::titled(&ctx, "login.title").with_message("error", msg);
             let username: String = f.username.chars().take(64).collect();
-            Ok(render(status, &LoginPage { l, next: safe_next(f.next.as_deref()), username }))
+            Ok(render(
+                status,
+                &LoginPage {
+                    l,
+                    next: safe_next(f.next.as_deref()),
+                    username,
+                },
+            ))
         }
     }
 }
 
-pub async fn logout(State(st): State<AppState>, Ctx(ctx): Ctx) -> crate::error::AppResult<Response> {
+pub async fn logout(
+    State(st): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> crate::error::AppResult<Response> {
     if let Some(p) = &ctx.principal
         && let Via::Session { session_id } = &p.via
     {
@@ -88,8 +125,10 @@ pub async fn logout(State(st): State<AppState>, Ctx(ctx): Ctx) -> crate::error::
         sessions::logout(&st.store.db, &info).await?;
     }
     let mut r = flash_redirect("/login", "info", "login.logged_out", vec![]);
-    r.headers_mut()
-        .append(header::SET_COOKIE, HeaderValue::from_str(&removal(SESSION_COOKIE).to_string()).expect("ASCII"));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&removal(SESSION_COOKIE).to_string()).expect("ASCII"),
+    );
     Ok(r)
 }
 
@@ -97,7 +136,15 @@ pub async fn logout(State(st): State<AppState>, Ctx(ctx): Ctx) -> crate::error::
 pub async fn set_language(Path(code): Path<String>) -> Response {
     let locale = Locale::parse(&code).unwrap_or_default();
     let mut r = Redirect::to("/").into_response();
-    let c = cookie(LANG_COOKIE, locale.as_str().to_string(), false, SameSite::Lax);
-    r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c.to_string()).expect("ASCII"));
+    let c = cookie(
+        LANG_COOKIE,
+        locale.as_str().to_string(),
+        false,
+        SameSite::Lax,
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&c.to_string()).expect("ASCII"),
+    );
     r
 }

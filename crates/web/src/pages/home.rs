@@ -26,11 +26,16 @@ struct Dashboard {
     cards: Vec<Card>,
 }
 
-pub async fn dashboard(State(st): State<AppState>, Authed { ctx, p }: Authed) -> AppResult<Response> {
+pub async fn dashboard(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+) -> AppResult<Response> {
     let l = Layout::titled(&ctx, "dashboard.title");
     let t = l.t;
     let db = &st.store.db;
-    let today = truongso_store::now().with_timezone(&crate::view::vn_offset()).date_naive();
+    let today = truongso_store::now()
+        .with_timezone(&crate::view::vn_offset())
+        .date_naive();
     let mut cards = vec![];
     for g in accounts::grants_of(db, p.user.id).await? {
         let mut stats = vec![];
@@ -39,10 +44,18 @@ pub async fn dashboard(State(st): State<AppState>, Authed { ctx, p }: Authed) ->
             ScopeKind::Subtree => {
                 let schools = org::count_in_subtree(db, &g.org_path, Some(OrgKind::School)).await?;
                 let units = org::count_in_subtree(db, &g.org_path, None).await?;
-                stats.push((t.s("dashboard.schools_in_scope").to_string(), schools.to_string()));
-                stats.push((t.s("dashboard.units_in_scope").to_string(), units.to_string()));
+                stats.push((
+                    t.s("dashboard.schools_in_scope").to_string(),
+                    schools.to_string(),
+                ));
+                stats.push((
+                    t.s("dashboard.units_in_scope").to_string(),
+                    units.to_string(),
+                ));
                 if p.can(Action::ViewUsers, Resource::OrgUnit(&g.org_path)) {
-                    let (_, n) = accounts::list_users(db, std::slice::from_ref(&g.org_path), "", 1, 0).await?;
+                    let (_, n) =
+                        accounts::list_users(db, std::slice::from_ref(&g.org_path), "", 1, 0)
+                            .await?;
                     stats.push((t.s("dashboard.users_in_scope").to_string(), n.to_string()));
                 }
             }
@@ -54,10 +67,17 @@ pub async fn dashboard(State(st): State<AppState>, Authed { ctx, p }: Authed) ->
                         .find(|tm| tm.starts_on <= today && today <= tm.ends_on)
                         .map(|tm| format!(" · {}", t.term(&tm.kind)))
                         .unwrap_or_default();
-                    stats.push((t.s("dashboard.current_year").to_string(), format!("{}{term}", y.name)));
+                    stats.push((
+                        t.s("dashboard.current_year").to_string(),
+                        format!("{}{term}", y.name),
+                    ));
                 }
                 if let Some(c) = &g.class_name {
-                    let subject = g.subject.as_ref().map(|s| format!(" · {s}")).unwrap_or_default();
+                    let subject = g
+                        .subject
+                        .as_ref()
+                        .map(|s| format!(" · {s}"))
+                        .unwrap_or_default();
                     stats.push((t.s("dashboard.class").to_string(), format!("{c}{subject}")));
                 }
             }
@@ -69,10 +89,16 @@ pub async fn dashboard(State(st): State<AppState>, Authed { ctx, p }: Authed) ->
         }
         cards.push(Card {
             role: t.role(&g.role).to_string(),
-            href: p.can(Action::ViewOrgUnit, Resource::OrgUnit(&g.org_path)).then(|| format!("/org/{}", g.org_unit_id)),
+            href: p
+                .can(Action::ViewOrgUnit, Resource::OrgUnit(&g.org_path))
+                .then(|| format!("/org/{}", g.org_unit_id)),
             scope,
             stats,
         });
     }
-    Ok(page(&Dashboard { name: p.user.display_name.clone(), l, cards }))
+    Ok(page(&Dashboard {
+        name: p.user.display_name.clone(),
+        l,
+        cards,
+    }))
 }

@@ -34,7 +34,11 @@ pub async fn error_page(_st: &AppState, ctx: &ReqCtx, e: &AppError) -> Response 
         _ => "error_title.bad_request",
     };
     let l = Layout::titled(ctx, heading_key);
-    let page = ErrorPage { heading: l.title.clone(), message: crate::api::message(ctx.locale, e), l };
+    let page = ErrorPage {
+        heading: l.title.clone(),
+        message: crate::api::message(ctx.locale, e),
+        l,
+    };
     render(e.status, &page)
 }
 
@@ -46,7 +50,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     async fn from_request(req: Request, s: &S) -> Result<Self, AppError> {
         match axum::Form::<T>::from_request(req, s).await {
             Ok(axum::Form(v)) => Ok(PageForm(v)),
-            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::new(r.status(), "payload_too_large").with("max", "1 MiB")),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::new(r.status(), "payload_too_large").with("max", "1 MiB"))
+            }
             Err(r) => Err(AppError::bad_request("malformed_form").with("detail", r.body_text())),
         }
     }
@@ -54,11 +60,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
 
 /// Empty strings from forms mean "not given".
 pub fn blank(s: &Option<String>) -> Option<String> {
-    s.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    s.as_ref()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 pub fn parse_uuid(s: &Option<String>, field: &'static str) -> Result<Option<uuid::Uuid>, AppError> {
     blank(s)
-        .map(|v| uuid::Uuid::parse_str(&v).map_err(|_| AppError::invalid(field, truongso_core::DomainError::InvalidCharacters)))
+        .map(|v| {
+            uuid::Uuid::parse_str(&v).map_err(|_| {
+                AppError::invalid(field, truongso_core::DomainError::InvalidCharacters)
+            })
+        })
         .transpose()
 }

@@ -20,8 +20,18 @@ use truongso_store::school_years::{self, SchoolYearRow};
 use uuid::Uuid;
 
 /// Level combinations offered when creating a school.
-pub const LEVEL_CHOICES: [&str; 10] =
-    ["MN", "TH", "THCS", "THPT", "GDTX", "MN+TH", "TH+THCS", "THCS+THPT", "TH+THCS+THPT", "MN+TH+THCS"];
+pub const LEVEL_CHOICES: [&str; 10] = [
+    "MN",
+    "TH",
+    "THCS",
+    "THPT",
+    "GDTX",
+    "MN+TH",
+    "TH+THCS",
+    "THCS+THPT",
+    "TH+THCS+THPT",
+    "MN+TH+THCS",
+];
 
 pub struct Crumb {
     pub id: Uuid,
@@ -106,18 +116,37 @@ async fn load_visible(st: &AppState, p: &Principal, id: Uuid) -> AppResult<OrgUn
     Ok(unit)
 }
 
-async fn render_unit(st: &AppState, ctx: &ReqCtx, p: &Principal, unit: OrgUnit, forms: Forms, status: StatusCode) -> AppResult<Response> {
+async fn render_unit(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: &Principal,
+    unit: OrgUnit,
+    forms: Forms,
+    status: StatusCode,
+) -> AppResult<Response> {
     let db = &st.store.db;
     let crumbs = org::ancestors(db, &unit)
         .await?
         .into_iter()
-        .map(|a| Crumb { link: p.can(Action::ViewOrgUnit, Resource::OrgUnit(&a.path)), id: a.id, name: a.name })
+        .map(|a| Crumb {
+            link: p.can(Action::ViewOrgUnit, Resource::OrgUnit(&a.path)),
+            id: a.id,
+            name: a.name,
+        })
         .collect();
     let children = org::children(db, unit.id).await?;
     let history = org::versions(db, unit.id).await?;
-    let years = if unit.kind == OrgKind::School { school_years::for_school(db, unit.id).await? } else { vec![] };
-    let can_manage = p.can(Action::ManageOrgUnit, Resource::OrgUnit(&unit.path)) && unit.is_current();
-    let child_kinds = OrgKind::ALL.into_iter().filter(|k| k.may_have_parent(Some(unit.kind))).collect();
+    let years = if unit.kind == OrgKind::School {
+        school_years::for_school(db, unit.id).await?
+    } else {
+        vec![]
+    };
+    let can_manage =
+        p.can(Action::ManageOrgUnit, Resource::OrgUnit(&unit.path)) && unit.is_current();
+    let child_kinds = OrgKind::ALL
+        .into_iter()
+        .filter(|k| k.may_have_parent(Some(unit.kind)))
+        .collect();
     let mut l = Layout::new(ctx, unit.name.clone());
     if let Some(m) = forms.message {
         l = l.with_message("error", m);
@@ -134,7 +163,8 @@ async fn render_unit(st: &AppState, ctx: &ReqCtx, p: &Principal, unit: OrgUnit, 
         history,
         years,
         can_manage,
-        can_years: p.can(Action::ManageSchoolYears, Resource::OrgUnit(&unit.path)) && unit.kind == OrgKind::School,
+        can_years: p.can(Action::ManageSchoolYears, Resource::OrgUnit(&unit.path))
+            && unit.kind == OrgKind::School,
         can_users: p.can(Action::ViewUsers, Resource::OrgUnit(&unit.path)),
         child_kinds,
         level_choices: LEVEL_CHOICES.to_vec(),
@@ -165,13 +195,19 @@ pub async fn index(Authed { p, .. }: Authed) -> AppResult<Response> {
     }
 }
 
-pub async fn show(State(st): State<AppState>, Authed { ctx, p }: Authed, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn show(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     let unit = load_visible(&st, &p, id).await?;
     render_unit(&st, &ctx, &p, unit, Forms::default(), StatusCode::OK).await
 }
 
 fn date_field(v: &Option<String>, field: &'static str) -> AppResult<Option<chrono::NaiveDate>> {
-    blank(v).map(|s| parse_date(&s).map_err(|e| AppError::invalid(field, e))).transpose()
+    blank(v)
+        .map(|s| parse_date(&s).map_err(|e| AppError::invalid(field, e)))
+        .transpose()
 }
 
 fn fail(ctx: &ReqCtx, e: AppError) -> (FieldErrors, Option<String>) {
@@ -199,11 +235,29 @@ pub async fn create_child(
     }
     .await;
     match result {
-        Ok(u) => Ok(flash_redirect(&format!("/org/{}", u.id), "success", "org.created", vec![])),
+        Ok(u) => Ok(flash_redirect(
+            &format!("/org/{}", u.id),
+            "success",
+            "org.created",
+            vec![],
+        )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             let (child_errors, message) = fail(&ctx, e);
-            let forms = Forms { child: f, child_errors, message, ..Default::default() };
-            render_unit(&st, &ctx, &p, parent, forms, StatusCode::UNPROCESSABLE_ENTITY).await
+            let forms = Forms {
+                child: f,
+                child_errors,
+                message,
+                ..Default::default()
+            };
+            render_unit(
+                &st,
+                &ctx,
+                &p,
+                parent,
+                forms,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -222,14 +276,35 @@ pub async fn rename(
             .ok_or_else(|| AppError::invalid("valid_from", truongso_core::DomainError::Required))?;
         let name = f.name.clone().unwrap_or_default();
         let code = blank(&f.code);
-        Ok::<_, AppError>(org::rename(&st.store.db, &p.actor_ref(), id, &name, code.as_deref(), from, blank(&f.note)).await?)
+        Ok::<_, AppError>(
+            org::rename(
+                &st.store.db,
+                &p.actor_ref(),
+                id,
+                &name,
+                code.as_deref(),
+                from,
+                blank(&f.note),
+            )
+            .await?,
+        )
     }
     .await;
     match result {
-        Ok(_) => Ok(flash_redirect(&format!("/org/{id}"), "success", "org.renamed", vec![])),
+        Ok(_) => Ok(flash_redirect(
+            &format!("/org/{id}"),
+            "success",
+            "org.renamed",
+            vec![],
+        )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             let (rename_errors, message) = fail(&ctx, e);
-            let forms = Forms { rename: f, rename_errors, message, ..Default::default() };
+            let forms = Forms {
+                rename: f,
+                rename_errors,
+                message,
+                ..Default::default()
+            };
             render_unit(&st, &ctx, &p, unit, forms, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
@@ -237,7 +312,8 @@ pub async fn rename(
 }
 
 fn calendar(f: &YearForm) -> AppResult<YearCalendar> {
-    let year = SchoolYear::parse(&f.year.clone().unwrap_or_default()).map_err(|e| AppError::invalid("year", e))?;
+    let year = SchoolYear::parse(&f.year.clone().unwrap_or_default())
+        .map_err(|e| AppError::invalid("year", e))?;
     let typical = YearCalendar::typical(year);
     let d = |v: &Option<String>, field, default| -> AppResult<chrono::NaiveDate> {
         Ok(date_field(v, field)?.unwrap_or(default))
@@ -245,11 +321,24 @@ fn calendar(f: &YearForm) -> AppResult<YearCalendar> {
     let t1 = typical.terms[0];
     let t2 = typical.terms[1];
     let terms = vec![
-        TermDates { kind: TermKind::Hk1, starts_on: d(&f.hk1_start, "hk1_start", t1.starts_on)?, ends_on: d(&f.hk1_end, "hk1_end", t1.ends_on)? },
-        TermDates { kind: TermKind::Hk2, starts_on: d(&f.hk2_start, "hk2_start", t2.starts_on)?, ends_on: d(&f.hk2_end, "hk2_end", t2.ends_on)? },
+        TermDates {
+            kind: TermKind::Hk1,
+            starts_on: d(&f.hk1_start, "hk1_start", t1.starts_on)?,
+            ends_on: d(&f.hk1_end, "hk1_end", t1.ends_on)?,
+        },
+        TermDates {
+            kind: TermKind::Hk2,
+            starts_on: d(&f.hk2_start, "hk2_start", t2.starts_on)?,
+            ends_on: d(&f.hk2_end, "hk2_end", t2.ends_on)?,
+        },
     ];
-    YearCalendar::new(year, d(&f.starts_on, "starts_on", typical.starts_on)?, d(&f.ends_on, "ends_on", typical.ends_on)?, terms)
-        .map_err(|e| AppError::invalid("year", e))
+    YearCalendar::new(
+        year,
+        d(&f.starts_on, "starts_on", typical.starts_on)?,
+        d(&f.ends_on, "ends_on", typical.ends_on)?,
+        terms,
+    )
+    .map_err(|e| AppError::invalid("year", e))
 }
 
 pub async fn create_year(
@@ -266,10 +355,20 @@ pub async fn create_year(
     }
     .await;
     match result {
-        Ok(_) => Ok(flash_redirect(&format!("/org/{id}"), "success", "org.year_created", vec![])),
+        Ok(_) => Ok(flash_redirect(
+            &format!("/org/{id}"),
+            "success",
+            "org.year_created",
+            vec![],
+        )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             let (year_errors, message) = fail(&ctx, e);
-            let forms = Forms { year: f, year_errors, message, ..Default::default() };
+            let forms = Forms {
+                year: f,
+                year_errors,
+                message,
+                ..Default::default()
+            };
             render_unit(&st, &ctx, &p, unit, forms, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
@@ -290,7 +389,11 @@ struct SearchResults {
 }
 
 /// Search within everything the user may see; an htmx fragment.
-pub async fn search(State(st): State<AppState>, Authed { ctx, p }: Authed, Query(q): Query<SearchQuery>) -> AppResult<Response> {
+pub async fn search(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<Response> {
     let within: Vec<OrgPath> = p
         .actor
         .grants
@@ -300,5 +403,9 @@ pub async fn search(State(st): State<AppState>, Authed { ctx, p }: Authed, Query
         .collect();
     let query = q.q.unwrap_or_default();
     let results = org::search(&st.store.db, &within, &query, 30).await?;
-    Ok(page(&SearchResults { l: Layout::titled(&ctx, "org.search_results"), results, q: query }))
+    Ok(page(&SearchResults {
+        l: Layout::titled(&ctx, "org.search_results"),
+        results,
+        q: query,
+    }))
 }

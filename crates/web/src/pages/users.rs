@@ -29,7 +29,10 @@ fn anchors(p: &Principal, action: Action) -> Vec<OrgPath> {
         .grants
         .iter()
         .map(|g| g.scope.anchor().clone())
-        .filter(|a| p.can(action, Resource::OrgUnit(a)) || (action == Action::ManageUser && p.can(action, Resource::User { owner: a })))
+        .filter(|a| {
+            p.can(action, Resource::OrgUnit(a))
+                || (action == Action::ManageUser && p.can(action, Resource::User { owner: a }))
+        })
         .collect();
     v.sort_by_key(|a| a.depth());
     v.dedup();
@@ -70,7 +73,11 @@ struct ListPage {
     can_create: bool,
 }
 
-pub async fn list(State(st): State<AppState>, Authed { ctx, p }: Authed, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn list(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let db = &st.store.db;
     let within = match parse_uuid(&q.org, "org")? {
         Some(id) => {
@@ -85,9 +92,14 @@ pub async fn list(State(st): State<AppState>, Authed { ctx, p }: Authed, Query(q
     }
     let page_no = q.page.unwrap_or(1).max(1);
     let query = q.q.clone().unwrap_or_default();
-    let (users, total) = accounts::list_users(db, &within, &query, PAGE_SIZE, (page_no - 1) * PAGE_SIZE).await?;
+    let (users, total) =
+        accounts::list_users(db, &within, &query, PAGE_SIZE, (page_no - 1) * PAGE_SIZE).await?;
     let owner_ids: Vec<Uuid> = users.iter().map(|u| u.owner_org_id).collect();
-    let owners = org::get_many(db, &owner_ids).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let owners = org::get_many(db, &owner_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
     Ok(page(&ListPage {
         l: Layout::titled(&ctx, "users.title"),
         users,
@@ -120,7 +132,13 @@ struct NewPage {
     owners: Vec<OrgUnit>,
 }
 
-async fn new_page(st: &AppState, ctx: &ReqCtx, p: &Principal, f: UserForm, e: Option<AppError>) -> AppResult<Response> {
+async fn new_page(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: &Principal,
+    f: UserForm,
+    e: Option<AppError>,
+) -> AppResult<Response> {
     let owners = units_under(st, &anchors(p, Action::ManageUser)).await?;
     if owners.is_empty() {
         return Err(AppError::forbidden());
@@ -136,14 +154,29 @@ async fn new_page(st: &AppState, ctx: &ReqCtx, p: &Principal, f: UserForm, e: Op
         }
         None => (FieldErrors::default(), StatusCode::OK),
     };
-    Ok(render(status, &NewPage { l, f, errors, owners }))
+    Ok(render(
+        status,
+        &NewPage {
+            l,
+            f,
+            errors,
+            owners,
+        },
+    ))
 }
 
-pub async fn new_form(State(st): State<AppState>, Authed { ctx, p }: Authed) -> AppResult<Response> {
+pub async fn new_form(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+) -> AppResult<Response> {
     new_page(&st, &ctx, &p, UserForm::default(), None).await
 }
 
-pub async fn create(State(st): State<AppState>, Authed { ctx, p }: Authed, PageForm(f): PageForm<UserForm>) -> AppResult<Response> {
+pub async fn create(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    PageForm(f): PageForm<UserForm>,
+) -> AppResult<Response> {
     let db = &st.store.db;
     let owner_id = parse_uuid(&f.owner_org_id, "owner_org_id")?
         .ok_or_else(|| AppError::invalid("owner_org_id", truongso_core::DomainError::Required));
@@ -162,9 +195,24 @@ pub async fn create(State(st): State<AppState>, Authed { ctx, p }: Authed, PageF
     }
     .await;
     match result {
-        Ok(u) => Ok(flash_redirect(&format!("/users/{}", u.id), "success", "users.created", vec![("username", u.username)])),
+        Ok(u) => Ok(flash_redirect(
+            &format!("/users/{}", u.id),
+            "success",
+            "users.created",
+            vec![("username", u.username)],
+        )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            new_page(&st, &ctx, &p, UserForm { password: None, ..f }, Some(e)).await
+            new_page(
+                &st,
+                &ctx,
+                &p,
+                UserForm {
+                    password: None,
+                    ..f
+                },
+                Some(e),
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -201,16 +249,28 @@ async fn load_user(st: &AppState, p: &Principal, id: Uuid) -> AppResult<(UserRow
     Ok((user, owner))
 }
 
-async fn detail_page(st: &AppState, ctx: &ReqCtx, p: &Principal, id: Uuid, e: Option<(AppError, UserForm)>) -> AppResult<Response> {
+async fn detail_page(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: &Principal,
+    id: Uuid,
+    e: Option<(AppError, UserForm)>,
+) -> AppResult<Response> {
     let db = &st.store.db;
     let (user, owner) = load_user(st, p, id).await?;
     let grants = accounts::grants_of(db, id)
         .await?
         .into_iter()
         .map(|row| {
-            let can_revoke = row
-                .grant()
-                .is_some_and(|g| p.can(Action::GrantRole, Resource::Grant { role: g.role, scope: &g.scope }));
+            let can_revoke = row.grant().is_some_and(|g| {
+                p.can(
+                    Action::GrantRole,
+                    Resource::Grant {
+                        role: g.role,
+                        scope: &g.scope,
+                    },
+                )
+            });
             GrantView { row, can_revoke }
         })
         .collect();
@@ -223,7 +283,11 @@ async fn detail_page(st: &AppState, ctx: &ReqCtx, p: &Principal, id: Uuid, e: Op
         .map(|g| g.scope.anchor().clone())
         .collect();
     let grant_units = units_under(st, &granting).await?;
-    let school_ids: Vec<Uuid> = grant_units.iter().filter(|u| u.kind == OrgKind::School).map(|u| u.id).collect();
+    let school_ids: Vec<Uuid> = grant_units
+        .iter()
+        .filter(|u| u.kind == OrgKind::School)
+        .map(|u| u.id)
+        .collect();
     let classes = classes::for_schools(db, &school_ids).await?;
     let learners = people::for_schools(db, &school_ids, 200).await?;
     let mut l = Layout::new(ctx, user.display_name.clone());
@@ -263,7 +327,11 @@ async fn detail_page(st: &AppState, ctx: &ReqCtx, p: &Principal, id: Uuid, e: Op
     Ok(render(status, &page_data))
 }
 
-pub async fn show(State(st): State<AppState>, Authed { ctx, p }: Authed, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn show(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     detail_page(&st, &ctx, &p, id, None).await
 }
 
@@ -274,14 +342,27 @@ async fn managed(st: &AppState, p: &Principal, id: Uuid) -> AppResult<UserRow> {
 }
 
 /// Runs a write on an account; validation failures re-render the page with the values kept.
-async fn account_write<F, Fut>(st: &AppState, ctx: &ReqCtx, p: &Principal, id: Uuid, form: UserForm, ok_key: &str, f: F) -> AppResult<Response>
+async fn account_write<F, Fut>(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: &Principal,
+    id: Uuid,
+    form: UserForm,
+    ok_key: &str,
+    f: F,
+) -> AppResult<Response>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = AppResult<()>>,
 {
     managed(st, p, id).await?;
     match f().await {
-        Ok(()) => Ok(flash_redirect(&format!("/users/{id}"), "success", ok_key, vec![])),
+        Ok(()) => Ok(flash_redirect(
+            &format!("/users/{id}"),
+            "success",
+            ok_key,
+            vec![],
+        )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             detail_page(st, ctx, p, id, Some((e, form))).await
         }
@@ -289,8 +370,17 @@ where
     }
 }
 
-pub async fn update(State(st): State<AppState>, Authed { ctx, p }: Authed, Path(id): Path<Uuid>, PageForm(f): PageForm<UserForm>) -> AppResult<Response> {
-    let input = ProfileUpdate { display_name: f.display_name.clone().unwrap_or_default(), email: blank(&f.email), phone: blank(&f.phone) };
+pub async fn update(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+    PageForm(f): PageForm<UserForm>,
+) -> AppResult<Response> {
+    let input = ProfileUpdate {
+        display_name: f.display_name.clone().unwrap_or_default(),
+        email: blank(&f.email),
+        phone: blank(&f.phone),
+    };
     let who = p.actor_ref();
     account_write(&st, &ctx, &p, id, f, "users.saved", || async {
         accounts::update_profile(&st.store.db, &who, id, input).await?;
@@ -304,22 +394,47 @@ pub struct ActiveForm {
     active: String,
 }
 
-pub async fn set_active(State(st): State<AppState>, Authed { ctx, p }: Authed, Path(id): Path<Uuid>, PageForm(f): PageForm<ActiveForm>) -> AppResult<Response> {
+pub async fn set_active(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+    PageForm(f): PageForm<ActiveForm>,
+) -> AppResult<Response> {
     let who = p.actor_ref();
     let active = f.active == "true";
-    account_write(&st, &ctx, &p, id, UserForm::default(), "users.saved", || async {
-        accounts::set_active(&st.store.db, &who, id, active).await?;
-        Ok(())
-    })
+    account_write(
+        &st,
+        &ctx,
+        &p,
+        id,
+        UserForm::default(),
+        "users.saved",
+        || async {
+            accounts::set_active(&st.store.db, &who, id, active).await?;
+            Ok(())
+        },
+    )
     .await
 }
 
-pub async fn unlock(State(st): State<AppState>, Authed { ctx, p }: Authed, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn unlock(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     let who = p.actor_ref();
-    account_write(&st, &ctx, &p, id, UserForm::default(), "users.saved", || async {
-        accounts::unlock(&st.store.db, &who, id).await?;
-        Ok(())
-    })
+    account_write(
+        &st,
+        &ctx,
+        &p,
+        id,
+        UserForm::default(),
+        "users.saved",
+        || async {
+            accounts::unlock(&st.store.db, &who, id).await?;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -328,13 +443,26 @@ pub struct PasswordForm {
     password: Option<String>,
 }
 
-pub async fn reset_password(State(st): State<AppState>, Authed { ctx, p }: Authed, Path(id): Path<Uuid>, PageForm(f): PageForm<PasswordForm>) -> AppResult<Response> {
+pub async fn reset_password(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+    PageForm(f): PageForm<PasswordForm>,
+) -> AppResult<Response> {
     let who = p.actor_ref();
     let pw = f.password.unwrap_or_default();
-    account_write(&st, &ctx, &p, id, UserForm::default(), "users.password_reset", || async {
-        accounts::reset_password(&st.store.db, &who, id, &pw).await?;
-        Ok(())
-    })
+    account_write(
+        &st,
+        &ctx,
+        &p,
+        id,
+        UserForm::default(),
+        "users.password_reset",
+        || async {
+            accounts::reset_password(&st.store.db, &who, id, &pw).await?;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -351,8 +479,9 @@ impl GrantForm {
     pub fn spec(&self) -> AppResult<GrantSpec> {
         Ok(GrantSpec {
             role: self.role.clone().unwrap_or_default(),
-            org_unit_id: parse_uuid(&self.org_unit_id, "org_unit_id")?
-                .ok_or_else(|| AppError::invalid("org_unit_id", truongso_core::DomainError::Required))?,
+            org_unit_id: parse_uuid(&self.org_unit_id, "org_unit_id")?.ok_or_else(|| {
+                AppError::invalid("org_unit_id", truongso_core::DomainError::Required)
+            })?,
             class_id: parse_uuid(&self.class_id, "class_id")?,
             subject: blank(&self.subject),
             learner_id: parse_uuid(&self.learner_id, "learner_id")?,
@@ -361,26 +490,55 @@ impl GrantForm {
 }
 
 /// Checks and records a grant; shared by the page and the API.
-pub async fn grant_role(st: &AppState, p: &Principal, user_id: Uuid, spec: &GrantSpec) -> AppResult<GrantRow> {
+pub async fn grant_role(
+    st: &AppState,
+    p: &Principal,
+    user_id: Uuid,
+    spec: &GrantSpec,
+) -> AppResult<GrantRow> {
     load_user(st, p, user_id).await?;
     let g = accounts::resolve_grant(&st.store.db, spec).await?;
-    p.require(Action::GrantRole, Resource::Grant { role: g.role, scope: &g.scope })?;
+    p.require(
+        Action::GrantRole,
+        Resource::Grant {
+            role: g.role,
+            scope: &g.scope,
+        },
+    )?;
     Ok(accounts::grant(&st.store.db, &p.actor_ref(), user_id, &g).await?)
 }
 
 /// Checks and removes a grant; shared by the page and the API.
 pub async fn revoke_grant(st: &AppState, p: &Principal, grant_id: Uuid) -> AppResult<GrantRow> {
     let row = accounts::get_grant(&st.store.db, grant_id).await?;
-    let g = row.grant().ok_or_else(|| AppError::internal("grant without scope"))?;
-    p.require(Action::GrantRole, Resource::Grant { role: g.role, scope: &g.scope })?;
+    let g = row
+        .grant()
+        .ok_or_else(|| AppError::internal("grant without scope"))?;
+    p.require(
+        Action::GrantRole,
+        Resource::Grant {
+            role: g.role,
+            scope: &g.scope,
+        },
+    )?;
     accounts::revoke(&st.store.db, &p.actor_ref(), grant_id).await?;
     Ok(row)
 }
 
-pub async fn grant(State(st): State<AppState>, Authed { ctx, p }: Authed, Path(id): Path<Uuid>, PageForm(f): PageForm<GrantForm>) -> AppResult<Response> {
+pub async fn grant(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+    PageForm(f): PageForm<GrantForm>,
+) -> AppResult<Response> {
     let result = async { grant_role(&st, &p, id, &f.spec()?).await }.await;
     match result {
-        Ok(_) => Ok(flash_redirect(&format!("/users/{id}"), "success", "users.granted", vec![])),
+        Ok(_) => Ok(flash_redirect(
+            &format!("/users/{id}"),
+            "success",
+            "users.granted",
+            vec![],
+        )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             detail_page(&st, &ctx, &p, id, Some((e, UserForm::default()))).await
         }
@@ -388,10 +546,19 @@ pub async fn grant(State(st): State<AppState>, Authed { ctx, p }: Authed, Path(i
     }
 }
 
-pub async fn revoke(State(st): State<AppState>, Authed { p, .. }: Authed, Path((id, gid)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+pub async fn revoke(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path((id, gid)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
     if accounts::get_grant(&st.store.db, gid).await?.user_id != id {
         return Err(AppError::not_found());
     }
     revoke_grant(&st, &p, gid).await?;
-    Ok(flash_redirect(&format!("/users/{id}"), "success", "users.revoked", vec![]))
+    Ok(flash_redirect(
+        &format!("/users/{id}"),
+        "success",
+        "users.revoked",
+        vec![],
+    ))
 }

@@ -1,0 +1,623 @@
+//! Black-box tests of pages and API over the real server, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{TestApp, csrf_of};
+use serde_json::{Value, json};
+use truongso_store::{accounts, audit, org};
+
+async fn json_of(r: reqwest::Response) -> Value {
+    r.json().await.unwrap()
+}
+
+app_test!(login_dashboard_logout, async |app: &TestApp| {
+    // Anonymous visitors are sent to the login page.
+    let anon = app.client();
+    let r = anon.get(app.url("/users")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login?next=%2Fusers");
+    // Wrong password: 401 with the Vietnamese message, the form keeps the username.
+    let bad = app
+        .login_with("admin.thcs", "sai-mat-khau1")
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), 401);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    assert!(html.contains("value=\"admin.thcs\""));
+    // Right password: the dashboard greets by name and lists the role.
+    let (c, csrf) = app.login("admin.thcs").await;
+    let home = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Xin chào"));
+    assert!(html.contains("Quản trị viên"));
+    assert!(html.contains("id=\"main-nav\""));
+    assert!(
+        html.contains("href=\"/users\""),
+        "an administrator sees account management"
+    );
+    assert!(
+        !html.contains("href=\"/audit\""),
+        "a school administrator does not see the system audit"
+    );
+    let r = c
+        .post(app.url("/logout"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 303, "the session is gone after logout");
+});
+
+app_test!(navigation_follows_roles, async |app: &TestApp| {
+    let (parent, _) = app.login("phuhuynh.thcs").await;
+    let html = parent
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("href=\"/users\""));
+    assert!(!html.contains("href=\"/org\""));
+    let r = parent.get(app.url("/users")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Không có quyền"));
+    let (so, _) = app.login("admin.so").await;
+    let html = so
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("href=\"/audit\""));
+});
+
+app_test!(csrf_is_enforced, async |app: &TestApp| {
+    let (c, csrf) = app.login("admin.thcs").await;
+    let school = org::by_code(&app.store().db, "08001005").await;
+    let before = audit::count(&app.store().db).await.unwrap();
+    for token in ["", "forged-token"] {
+        let r = c
+            .post(app.url("/users"))
+            .form(&[
+                ("_csrf", token),
+                ("username", "gv.moi"),
+                ("display_name", "Giáo viên mới"),
+                ("password", "Matkhau2025"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("Phiên biểu mẫu không hợp lệ")
+        );
+    }
+    // The header works as well as the field (htmx sends it).
+    let r = c
+        .post(app.url("/audit/verify"))
+        .header("x-csrf-token", csrf.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "allowed past CSRF, refused by policy: a school admin cannot read the audit"
+    );
+    assert_eq!(
+        audit::count(&app.store().db).await.unwrap(),
+        before,
+        "nothing was written"
+    );
+    let _ = school;
+});
+
+app_test!(expired_session_is_explained, async |app: &TestApp| {
+    use sea_orm::ConnectionTrait;
+    let (c, _) = app.login("hieutruong.thcs").await;
+    app.store()
+        .db
+        .execute_unprepared("UPDATE sessions SET expires_at = created_at")
+        .await
+        .unwrap();
+    let r = c.get(app.url("/org")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let login = c
+        .get(app.url("/login?next=%2Forg"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        login.contains("Phiên làm việc đã hết hạn"),
+        "the login page says why"
+    );
+    // The API says it with a code.
+    let r = c.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+});
+
+app_test!(lockout_after_five_failures, async |app: &TestApp| {
+    for _ in 0..4 {
+        assert_eq!(
+            app.login_with("ketoan.thcs", "sai-mat-khau1")
+                .await
+                .unwrap_err()
+                .status(),
+            401
+        );
+    }
+    let r = app
+        .login_with("ketoan.thcs", "sai-mat-khau1")
+        .await
+        .unwrap_err();
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("15 phút"));
+    let r = app
+        .login_with("ketoan.thcs", truongso_store::demo::DEMO_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(r.status(), 429, "locked even with the right password");
+    let u = accounts::by_username(&app.store().db, "ketoan.thcs")
+        .await
+        .unwrap()
+        .unwrap();
+    let failed = audit::for_entity(&app.store().db, "user", &u.id.to_string())
+        .await
+        .unwrap();
+    assert!(
+        failed
+            .iter()
+            .filter(|e| e.action == "auth.login_failed")
+            .count()
+            >= 6
+    );
+});
+
+app_test!(api_errors_have_stable_codes, async |app: &TestApp| {
+    let c = reqwest::Client::new();
+    let before = audit::count(&app.store().db).await.unwrap();
+    let r = c.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(json_of(r).await["error"]["code"], "unauthenticated");
+    let r = c
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("ts_bad_token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(json_of(r).await["error"]["code"], "invalid_token");
+
+    let admin = app.token("admin.thcs").await;
+    let me = json_of(
+        c.get(app.url("/api/v1/me"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["username"], "admin.thcs");
+    assert_eq!(me["grants"][0]["role"], "admin");
+    let school_id = me["grants"][0]["org_unit_id"].as_str().unwrap().to_string();
+
+    // Malformed JSON: a precise message naming the problem.
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{\"username\": \"gv.x\",")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e = json_of(r).await;
+    assert_eq!(e["error"]["code"], "malformed_json");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Dữ liệu JSON không hợp lệ")
+    );
+    // Unknown fields are refused, not silently dropped.
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .json(&json!({"username": "gv.x", "display_name": "X", "password": "Matkhau2025", "owner_org_id": school_id, "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await["error"]["code"], "malformed_json");
+    // Oversize body.
+    let big = "x".repeat(2 * 1024 * 1024);
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(json_of(r).await["error"]["code"], "payload_too_large");
+    // Unknown org code.
+    let r = c
+        .get(app.url("/api/v1/org-units?code=99999999"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let e = json_of(r).await;
+    assert_eq!(e["error"]["code"], "unknown_org_code");
+    assert_eq!(
+        e["error"]["message"],
+        "Không có đơn vị nào mang mã «99999999»."
+    );
+    // Outside the caller's scope: the Sở and another school.
+    let so = org::by_code(&app.store().db, "08").await.unwrap();
+    let r = c
+        .get(app.url(&format!("/api/v1/org-units/{}", so.id)))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(json_of(r).await["error"]["code"], "forbidden");
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .json(&json!({"username": "gv.so", "display_name": "X", "password": "Matkhau2025", "owner_org_code": "08"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Validation: field-level error with the field named.
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .json(&json!({"username": "gv.lan", "display_name": "Cô Lan", "password": "ngan", "owner_org_id": school_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e = json_of(r).await;
+    assert_eq!(
+        (e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+        (Some("too_short"), Some("password"))
+    );
+    // English when asked.
+    let r = c
+        .get(app.url("/api/v1/org-units?code=77"))
+        .bearer_auth(&admin)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_of(r).await["error"]["message"],
+        "No unit has the code «77»."
+    );
+    assert_eq!(
+        audit::count(&app.store().db).await.unwrap(),
+        before + 1,
+        "only the token creation was written"
+    );
+});
+
+app_test!(api_manages_users_and_roles, async |app: &TestApp| {
+    let c = reqwest::Client::new();
+    let admin = app.token("admin.thcs").await;
+    let me = json_of(
+        c.get(app.url("/api/v1/me"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let school_id = me["grants"][0]["org_unit_id"].as_str().unwrap().to_string();
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .json(&json!({"username": "GV.Hoa", "display_name": "Trần Thị Hoa", "phone": "0987 654 321", "password": "Matkhau2025", "owner_org_id": school_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let u = json_of(r).await;
+    assert_eq!(u["username"], "gv.hoa");
+    assert_eq!(u["phone"], "0987654321");
+    let id = u["id"].as_str().unwrap().to_string();
+    let r = c
+        .post(app.url(&format!("/api/v1/users/{id}/grants")))
+        .bearer_auth(&admin)
+        .json(&json!({"role": "librarian", "org_unit_id": school_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let grant = json_of(r).await;
+    // A school admin cannot make someone an officer of the Sở.
+    let so = org::by_code(&app.store().db, "08").await.unwrap();
+    let r = c
+        .post(app.url(&format!("/api/v1/users/{id}/grants")))
+        .bearer_auth(&admin)
+        .json(&json!({"role": "officer", "org_unit_id": so.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let list = json_of(
+        c.get(app.url("/api/v1/users?q=gv.hoa"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["total"], 1);
+    let r = c
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await["active"], false);
+    let r = c
+        .delete(app.url(&format!("/api/v1/grants/{}", grant["id"].as_str().unwrap())))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let trail = audit::for_entity(&app.store().db, "user", &id)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["user.create", "user.disable"]);
+    assert_eq!(trail[1].actor_label, "admin.thcs");
+    assert!(
+        trail[1]
+            .before
+            .as_deref()
+            .unwrap()
+            .contains("\"active\":true")
+    );
+    assert!(
+        trail[1]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("\"active\":false")
+    );
+    assert!(
+        !trail[0].after.as_deref().unwrap().contains("argon2"),
+        "no password hash in the audit"
+    );
+});
+
+app_test!(pages_manage_users_and_keep_input, async |app: &TestApp| {
+    let (c, csrf) = app.login("admin.thcs").await;
+    let form = c
+        .get(app.url("/users/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let owner = form
+        .split("name=\"owner_org_id\"")
+        .nth(1)
+        .unwrap()
+        .split("value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    // An invalid e-mail re-renders the form with the message and the typed values.
+    let r = c
+        .post(app.url("/users"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "gv.minh"),
+            ("display_name", "Đỗ Văn Minh"),
+            ("email", "khong-hop-le"),
+            ("owner_org_id", owner.as_str()),
+            ("password", "Matkhau2025"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Địa chỉ email không hợp lệ."));
+    assert!(html.contains("value=\"Đỗ Văn Minh\""));
+    let r = c
+        .post(app.url("/users"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "gv.minh"),
+            ("display_name", "Đỗ Văn Minh"),
+            ("email", "minh@truong.edu.vn"),
+            ("owner_org_id", owner.as_str()),
+            ("password", "Matkhau2025"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let page = c
+        .get(app.url(&loc))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Đã tạo tài khoản «gv.minh»."));
+    assert_eq!(csrf_of(&page), csrf);
+    assert!(app.login_with("gv.minh", "Matkhau2025").await.is_ok());
+});
+
+app_test!(org_browser_and_school_years, async |app: &TestApp| {
+    let (c, csrf) = app.login("admin.so").await;
+    let so = org::by_code(&app.store().db, "08").await.unwrap();
+    let html = c
+        .get(app.url(&format!("/org/{}", so.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Phòng Văn hóa – Xã hội phường Minh Xuân"));
+    assert!(
+        html.contains("Đã giải thể"),
+        "dissolved district offices stay visible in history"
+    );
+    let found = c
+        .get(app.url("/org/search?q=chuyen"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("Trường THPT Chuyên Tuyên Quang"));
+    // Create a school under a commune office; a bad code keeps the input.
+    let xa = org::by_code(&app.store().db, "08001").await.unwrap();
+    let r = c
+        .post(app.url(&format!("/org/{}/children", xa.id)))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("kind", "school"),
+            ("name", "Trường Tiểu học Mới"),
+            ("code", "mã sai"),
+            ("levels", "TH"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("value=\"Trường Tiểu học Mới\"")
+    );
+    let r = c
+        .post(app.url(&format!("/org/{}/children", xa.id)))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("kind", "school"),
+            ("name", "Trường Tiểu học Mới"),
+            ("code", "08001099"),
+            ("levels", "TH"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let new_school = org::by_code(&app.store().db, "08001099").await.unwrap();
+    let r = c
+        .post(app.url(&format!("/org/{}/school-years", new_school.id)))
+        .form(&[("_csrf", csrf.as_str()), ("year", "2026-2027")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url(&format!("/org/{}", new_school.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("2026-2027"));
+    assert!(html.contains("Học kỳ II"));
+});
+
+app_test!(operations_endpoints, async |app: &TestApp| {
+    let c = reqwest::Client::new();
+    assert_eq!(
+        c.get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    assert_eq!(
+        c.get(app.url("/readyz")).send().await.unwrap().status(),
+        200
+    );
+    c.get(app.url("/login")).send().await.unwrap();
+    let m = c
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("truongso_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"}"),
+        "{m}"
+    );
+    assert!(m.contains("truongso_http_request_duration_seconds_bucket"));
+    let r = c.get(app.url("/login")).send().await.unwrap();
+    for h in [
+        "content-security-policy",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+    ] {
+        assert!(r.headers().contains_key(h), "missing {h}");
+    }
+    let doc = json_of(c.get(app.url("/api/v1/openapi.json")).send().await.unwrap()).await;
+    assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
+    for p in [
+        "/api/v1/me",
+        "/api/v1/org-units",
+        "/api/v1/users/{id}/grants",
+        "/api/v1/grants/{id}",
+    ] {
+        assert!(
+            doc["paths"].get(p).is_some(),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    let css = c.get(app.url("/static/app.css")).send().await.unwrap();
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    let r = c.get(app.url("/khong-co")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("Không tìm thấy"));
+});
