@@ -5,7 +5,7 @@
 use crate::{AppState, api, assets, middleware, ops, pages};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use truongso_core::auth::Action;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,12 +68,8 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             get(pages::auth::set_language),
         )
         // sign-in
-        .add(
-            "GET",
-            "/login",
-            Public,
-            get(pages::auth::form).post(pages::auth::submit),
-        )
+        .add("GET", "/login", Public, get(pages::auth::form))
+        .add("POST", "/login", Public, post(pages::auth::submit))
         .add("POST", "/logout", SignedIn, post(pages::auth::logout))
         .add("GET", "/", SignedIn, get(pages::home::dashboard))
         // own account
@@ -124,11 +120,12 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             post(pages::org::create_year),
         )
         // accounts and roles
+        .add("GET", "/users", Act(ViewUsers), get(pages::users::list))
         .add(
-            "GET",
+            "POST",
             "/users",
-            Act(ViewUsers),
-            get(pages::users::list).post(pages::users::create),
+            Act(ManageUser),
+            post(pages::users::create),
         )
         .add(
             "GET",
@@ -140,7 +137,13 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "GET",
             "/users/{id}",
             Act(ViewUsers),
-            get(pages::users::show).post(pages::users::update),
+            get(pages::users::show),
+        )
+        .add(
+            "POST",
+            "/users/{id}",
+            Act(ManageUser),
+            post(pages::users::update),
         )
         .add(
             "POST",
@@ -188,7 +191,13 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "GET",
             "/api/v1/org-units",
             Act(ViewOrgUnit),
-            get(api::org::list_units).post(api::org::create_unit),
+            get(api::org::list_units),
+        )
+        .add(
+            "POST",
+            "/api/v1/org-units",
+            Act(ManageOrgUnit),
+            post(api::org::create_unit),
         )
         .add(
             "GET",
@@ -206,19 +215,37 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "GET",
             "/api/v1/users",
             Act(ViewUsers),
-            get(api::users::list_users).post(api::users::create_user),
+            get(api::users::list_users),
+        )
+        .add(
+            "POST",
+            "/api/v1/users",
+            Act(ManageUser),
+            post(api::users::create_user),
         )
         .add(
             "GET",
             "/api/v1/users/{id}",
             Act(ViewUsers),
-            get(api::users::get_user).patch(api::users::update_user),
+            get(api::users::get_user),
+        )
+        .add(
+            "PATCH",
+            "/api/v1/users/{id}",
+            Act(ManageUser),
+            patch(api::users::update_user),
         )
         .add(
             "GET",
             "/api/v1/users/{id}/grants",
             Act(ViewUsers),
-            get(api::users::list_grants).post(api::users::create_grant),
+            get(api::users::list_grants),
+        )
+        .add(
+            "POST",
+            "/api/v1/users/{id}/grants",
+            Act(GrantRole),
+            post(api::users::create_grant),
         )
         .add(
             "DELETE",

@@ -86,11 +86,17 @@ pub async fn list_units(
     } else if let Some(parent) = q.parent {
         visible(&st, &p, parent).await?;
         org::children(db, parent).await?
-    } else if let Some(query) = q.q {
-        org::search(db, &visible_roots(&p), &query, 100).await?
     } else {
-        let ids: Vec<Uuid> = visible_roots(&p).iter().map(OrgPath::last_id).collect();
-        org::get_many(db, &ids).await?
+        let roots = visible_roots(&p);
+        if roots.is_empty() {
+            return Err(AppError::forbidden());
+        }
+        match q.q {
+            Some(query) => org::search(db, &roots, &query, 100).await?,
+            None => {
+                org::get_many(db, &roots.iter().map(OrgPath::last_id).collect::<Vec<_>>()).await?
+            }
+        }
     };
     Ok(Json(units.into_iter().map(OrgUnitDto::from).collect()))
 }

@@ -401,6 +401,9 @@ pub async fn search(
         .map(|g| g.scope.anchor().clone())
         .filter(|a| p.can(Action::ViewOrgUnit, Resource::OrgUnit(a)))
         .collect();
+    if within.is_empty() {
+        return Err(AppError::forbidden());
+    }
     let query = q.q.unwrap_or_default();
     let results = org::search(&st.store.db, &within, &query, 30).await?;
     Ok(page(&SearchResults {

@@ -1,0 +1,546 @@
+//! Every route × every role: each demo account (one per role, on its natural scope) calls every
+//! route that exists, on targets inside and outside its scope. The expected answer comes from
+//! `core::auth::can` (itself table-tested in core); this test proves each handler enforces the
+//! action it declares. Anonymous callers are refused everywhere but public routes.
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+use truongso_core::auth::{Action, Actor, Resource, Role, Scope};
+use truongso_core::org::{OrgKind, OrgPath};
+use truongso_store::accounts::{self, GrantSpec};
+use truongso_store::demo::DEMO_USERNAMES;
+use truongso_store::{ActorRef, org};
+use truongso_web::routes::{Access, build};
+use uuid::Uuid;
+
+enum Body {
+    None,
+    Form(Vec<(&'static str, String)>),
+    Json(serde_json::Value),
+}
+
+struct Case {
+    method: &'static str,
+    route: &'static str,
+    path: String,
+    body: Body,
+    /// Create a fresh librarian grant on the target user first and substitute its id for `{gid}`.
+    fresh_grant: bool,
+    expect: Box<dyn Fn(&Actor) -> bool>,
+}
+
+struct Targets {
+    p: OrgPath,
+    s: OrgPath,
+    s2: OrgPath,
+    s_id: Uuid,
+    s2_id: Uuid,
+    p_id: Uuid,
+    s_code: String,
+    user_s: Uuid,
+    user_p: Uuid,
+}
+
+fn can(a: &Actor, action: Action, r: Resource<'_>) -> bool {
+    truongso_core::auth::can(a, action, r)
+}
+
+fn any_anchor(a: &Actor, action: Action) -> bool {
+    a.grants
+        .iter()
+        .any(|g| can(a, action, Resource::OrgUnit(g.scope.anchor())))
+}
+
+fn cases(t: &Targets) -> Vec<Case> {
+    let mut v: Vec<Case> = vec![];
+    let mut add = |method, route, path: String, body, expect: Box<dyn Fn(&Actor) -> bool>| {
+        v.push(Case {
+            method,
+            route,
+            path,
+            body,
+            fresh_grant: false,
+            expect,
+        })
+    };
+    let yes = || -> Box<dyn Fn(&Actor) -> bool> { Box::new(|_| true) };
+    add(
+        "POST",
+        "/logout",
+        "/logout".into(),
+        Body::Form(vec![]),
+        yes(),
+    );
+    add("GET", "/", "/".into(), Body::None, yes());
+    add("GET", "/account", "/account".into(), Body::None, yes());
+    add(
+        "POST",
+        "/account/password",
+        "/account/password".into(),
+        Body::Form(vec![("current", "sai".into())]),
+        yes(),
+    );
+    add(
+        "POST",
+        "/account/tokens",
+        "/account/tokens".into(),
+        Body::Form(vec![("name", "kiểm thử".into())]),
+        yes(),
+    );
+    add(
+        "POST",
+        "/account/tokens/{id}/revoke",
+        format!("/account/tokens/{}/revoke", Uuid::now_v7()),
+        Body::Form(vec![]),
+        yes(),
+    );
+    add(
+        "GET",
+        "/org",
+        "/org".into(),
+        Body::None,
+        Box::new(|a| any_anchor(a, Action::ViewOrgUnit)),
+    );
+    add(
+        "GET",
+        "/org/search",
+        "/org/search?q=truong".into(),
+        Body::None,
+        Box::new(|a| any_anchor(a, Action::ViewOrgUnit)),
+    );
+    add(
+        "GET",
+        "/api/v1/org-units",
+        "/api/v1/org-units".into(),
+        Body::None,
+        Box::new(|a| any_anchor(a, Action::ViewOrgUnit)),
+    );
+    add(
+        "GET",
+        "/users",
+        "/users".into(),
+        Body::None,
+        Box::new(|a| any_anchor(a, Action::ViewUsers)),
+    );
+    add(
+        "GET",
+        "/api/v1/users",
+        "/api/v1/users".into(),
+        Body::None,
+        Box::new(|a| any_anchor(a, Action::ViewUsers)),
+    );
+    add(
+        "GET",
+        "/users/new",
+        "/users/new".into(),
+        Body::None,
+        Box::new(|a| {
+            a.grants.iter().any(|g| {
+                can(
+                    a,
+                    Action::ManageUser,
+                    Resource::User {
+                        owner: g.scope.anchor(),
+                    },
+                )
+            })
+        }),
+    );
+    for (path, id) in [(&t.p, t.p_id), (&t.s, t.s_id), (&t.s2, t.s2_id)] {
+        let pv = path.clone();
+        let view = move |a: &Actor| can(a, Action::ViewOrgUnit, Resource::OrgUnit(&pv));
+        add(
+            "GET",
+            "/org/{id}",
+            format!("/org/{id}"),
+            Body::None,
+            Box::new(view.clone()),
+        );
+        add(
+            "GET",
+            "/api/v1/org-units/{id}",
+            format!("/api/v1/org-units/{id}"),
+            Body::None,
+            Box::new(view.clone()),
+        );
+        add(
+            "GET",
+            "/api/v1/org-units/{id}/children",
+            format!("/api/v1/org-units/{id}/children"),
+            Body::None,
+            Box::new(view),
+        );
+        let pm = path.clone();
+        let manage = move |a: &Actor| can(a, Action::ManageOrgUnit, Resource::OrgUnit(&pm));
+        add(
+            "POST",
+            "/org/{id}/children",
+            format!("/org/{id}/children"),
+            Body::Form(vec![("kind", "satellite_site".into()), ("name", "".into())]),
+            Box::new(manage.clone()),
+        );
+        add(
+            "POST",
+            "/org/{id}/rename",
+            format!("/org/{id}/rename"),
+            Body::Form(vec![("name", "".into())]),
+            Box::new(manage.clone()),
+        );
+        add(
+            "POST",
+            "/api/v1/org-units",
+            "/api/v1/org-units".into(),
+            Body::Json(json!({"kind": "satellite_site", "parent_id": id, "name": ""})),
+            Box::new(manage),
+        );
+        let py = path.clone();
+        add(
+            "POST",
+            "/org/{id}/school-years",
+            format!("/org/{id}/school-years"),
+            Body::Form(vec![("year", "sai".into())]),
+            Box::new(move |a| can(a, Action::ManageSchoolYears, Resource::OrgUnit(&py))),
+        );
+        let pu = path.clone();
+        let owner_ok = move |a: &Actor| can(a, Action::ManageUser, Resource::User { owner: &pu });
+        add(
+            "POST",
+            "/users",
+            "/users".into(),
+            Body::Form(vec![
+                ("owner_org_id", id.to_string()),
+                ("username", "x".into()),
+            ]),
+            Box::new(owner_ok.clone()),
+        );
+        add(
+            "POST",
+            "/api/v1/users",
+            "/api/v1/users".into(),
+            Body::Json(
+                json!({"owner_org_id": id, "username": "x", "display_name": "X", "password": "p"}),
+            ),
+            Box::new(owner_ok),
+        );
+    }
+    add(
+        "GET",
+        "/api/v1/org-units",
+        format!("/api/v1/org-units?code={}", t.s_code),
+        Body::None,
+        {
+            let s = t.s.clone();
+            Box::new(move |a| can(a, Action::ViewOrgUnit, Resource::OrgUnit(&s)))
+        },
+    );
+    for (owner, uid) in [(&t.s, t.user_s), (&t.p, t.user_p)] {
+        let ov = owner.clone();
+        // Everyone may read their own account.
+        let view =
+            move |a: &Actor| a.user_id == uid || can(a, Action::ViewUsers, Resource::OrgUnit(&ov));
+        let om = owner.clone();
+        let manage = move |a: &Actor| can(a, Action::ManageUser, Resource::User { owner: &om });
+        add(
+            "GET",
+            "/users/{id}",
+            format!("/users/{uid}"),
+            Body::None,
+            Box::new(view.clone()),
+        );
+        add(
+            "GET",
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{uid}"),
+            Body::None,
+            Box::new(view.clone()),
+        );
+        add(
+            "GET",
+            "/api/v1/users/{id}/grants",
+            format!("/api/v1/users/{uid}/grants"),
+            Body::None,
+            Box::new(view.clone()),
+        );
+        add(
+            "POST",
+            "/users/{id}",
+            format!("/users/{uid}"),
+            Body::Form(vec![("display_name", "".into())]),
+            Box::new(manage.clone()),
+        );
+        add(
+            "PATCH",
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{uid}"),
+            Body::Json(json!({"email": "sai"})),
+            Box::new(manage.clone()),
+        );
+        add(
+            "POST",
+            "/users/{id}/active",
+            format!("/users/{uid}/active"),
+            Body::Form(vec![("active", "true".into())]),
+            Box::new(manage.clone()),
+        );
+        add(
+            "POST",
+            "/users/{id}/unlock",
+            format!("/users/{uid}/unlock"),
+            Body::Form(vec![]),
+            Box::new(manage.clone()),
+        );
+        add(
+            "POST",
+            "/users/{id}/password",
+            format!("/users/{uid}/password"),
+            Body::Form(vec![("password", "ngan".into())]),
+            Box::new(manage),
+        );
+        // Granting a librarian role in school S to this user.
+        let s = t.s.clone();
+        let ov2 = owner.clone();
+        let grant_ok = move |a: &Actor| {
+            can(a, Action::ViewUsers, Resource::OrgUnit(&ov2))
+                && can(
+                    a,
+                    Action::GrantRole,
+                    Resource::Grant {
+                        role: Role::Librarian,
+                        scope: &Scope::School { school: s.clone() },
+                    },
+                )
+        };
+        add(
+            "POST",
+            "/users/{id}/grants",
+            format!("/users/{uid}/grants"),
+            Body::Form(vec![
+                ("role", "librarian".into()),
+                ("org_unit_id", t.s_id.to_string()),
+            ]),
+            Box::new(grant_ok.clone()),
+        );
+        add(
+            "POST",
+            "/api/v1/users/{id}/grants",
+            format!("/api/v1/users/{uid}/grants"),
+            Body::Json(json!({"role": "librarian", "org_unit_id": t.s_id})),
+            Box::new(grant_ok),
+        );
+    }
+    let s = t.s.clone();
+    let revoke_ok = move |a: &Actor| {
+        can(
+            a,
+            Action::GrantRole,
+            Resource::Grant {
+                role: Role::Librarian,
+                scope: &Scope::School { school: s.clone() },
+            },
+        )
+    };
+    v.push(Case {
+        method: "POST",
+        route: "/users/{id}/grants/{gid}/revoke",
+        path: format!("/users/{}/grants/{{gid}}/revoke", t.user_s),
+        body: Body::Form(vec![]),
+        fresh_grant: true,
+        expect: Box::new(revoke_ok.clone()),
+    });
+    v.push(Case {
+        method: "DELETE",
+        route: "/api/v1/grants/{id}",
+        path: "/api/v1/grants/{gid}".into(),
+        body: Body::None,
+        fresh_grant: true,
+        expect: Box::new(revoke_ok),
+    });
+    let audit = |a: &Actor| can(a, Action::ViewAudit, Resource::System);
+    v.push(Case {
+        method: "GET",
+        route: "/audit",
+        path: "/audit".into(),
+        body: Body::None,
+        fresh_grant: false,
+        expect: Box::new(audit),
+    });
+    v.push(Case {
+        method: "POST",
+        route: "/audit/verify",
+        path: "/audit/verify".into(),
+        body: Body::Form(vec![]),
+        fresh_grant: false,
+        expect: Box::new(audit),
+    });
+    v.push(Case {
+        method: "GET",
+        route: "/api/v1/me",
+        path: "/api/v1/me".into(),
+        body: Body::None,
+        fresh_grant: false,
+        expect: Box::new(|_| true),
+    });
+    v.push(Case {
+        method: "GET",
+        route: "/api/v1/roles",
+        path: "/api/v1/roles".into(),
+        body: Body::None,
+        fresh_grant: false,
+        expect: Box::new(|_| true),
+    });
+    v
+}
+
+async fn send(
+    app: &TestApp,
+    c: &reqwest::Client,
+    case: &Case,
+    path: &str,
+    token: Option<&str>,
+) -> u16 {
+    let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
+    let mut rb = c.request(method, app.url(path));
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    rb = match &case.body {
+        Body::None => rb,
+        Body::Form(f) => rb.form(f),
+        Body::Json(j) => rb.json(j),
+    };
+    rb.send().await.unwrap().status().as_u16()
+}
+
+async fn fresh_grant(app: &TestApp, user: Uuid, school: Uuid) -> Uuid {
+    let db = &app.store().db;
+    let g = accounts::resolve_grant(
+        db,
+        &GrantSpec {
+            role: "librarian".into(),
+            org_unit_id: school,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    match accounts::grant(db, &ActorRef::system("test"), user, &g).await {
+        Ok(row) => row.id,
+        Err(_) => {
+            accounts::grants_of(db, user)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|r| r.grant().as_ref() == Some(&g))
+                .unwrap()
+                .id
+        }
+    }
+}
+
+app_test!(every_route_every_role, async |app: &TestApp| {
+    let db = &app.store().db;
+    let admin_s = accounts::by_username(db, "admin.thcs")
+        .await
+        .unwrap()
+        .unwrap();
+    let s = org::get(db, admin_s.owner_org_id).await.unwrap();
+    let p = org::by_code(db, "08").await.unwrap();
+    let s2 = org::in_subtree(db, &p.path, Some(OrgKind::School))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.id != s.id)
+        .unwrap();
+    let t = Targets {
+        p_id: p.id,
+        s_id: s.id,
+        s2_id: s2.id,
+        s_code: s.code.clone().unwrap(),
+        p: p.path.clone(),
+        s: s.path.clone(),
+        s2: s2.path.clone(),
+        user_s: accounts::by_username(db, "gvbm.thcs")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        user_p: accounts::by_username(db, "chuyenvien.so")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+    };
+    let all = cases(&t);
+    // Every non-public route that exists has at least one case.
+    let (_, specs) = build(app.state.clone());
+    for spec in specs.iter().filter(|s| s.access != Access::Public) {
+        assert!(
+            all.iter()
+                .any(|c| c.method == spec.method && c.route == spec.path),
+            "no case for {} {}",
+            spec.method,
+            spec.path
+        );
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut failures = vec![];
+    let mut checked = 0;
+    for username in DEMO_USERNAMES {
+        let user = accounts::by_username(db, username).await.unwrap().unwrap();
+        let actor = accounts::actor_for(db, user.id).await.unwrap();
+        let token = app.token(username).await;
+        for case in &all {
+            let path = if case.fresh_grant {
+                case.path.replace(
+                    "{gid}",
+                    &fresh_grant(app, t.user_s, t.s_id).await.to_string(),
+                )
+            } else {
+                case.path.clone()
+            };
+            let status = send(app, &client, case, &path, Some(&token)).await;
+            let allowed = (case.expect)(&actor);
+            let ok = if allowed {
+                status != 403 && status != 401 && status < 500
+            } else {
+                status == 403
+            };
+            if !ok {
+                failures.push(format!(
+                    "{username}: {} {path} → {status} (expected {})",
+                    case.method,
+                    if allowed { "allowed" } else { "403" }
+                ));
+            }
+            checked += 1;
+        }
+        // The user is still active (no case disabled an account for good).
+        assert!(accounts::get_user(db, user.id).await.unwrap().active);
+    }
+    // Anonymous: pages redirect to the login page, the API answers 401.
+    for case in &all {
+        let path = case.path.replace("{gid}", &Uuid::now_v7().to_string());
+        let status = send(app, &client, case, &path, None).await;
+        let expected = if path.starts_with("/api/") { 401 } else { 303 };
+        let ok = status == expected
+            || (case.method != "GET" && !path.starts_with("/api/") && status == 403);
+        if !ok {
+            failures.push(format!(
+                "anonymous: {} {path} → {status} (expected {expected})",
+                case.method
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked > 900, "{checked} checks");
+});
