@@ -1,5 +1,6 @@
 //! `truongso`: the one binary — serve, migrate, demo, audit, bootstrap.
 
+mod bench;
 mod config;
 
 use anyhow::Context;
@@ -53,6 +54,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Benchmarks (figures go to docs/benchmarks.md).
+    Bench {
+        #[command(subcommand)]
+        cmd: BenchCmd,
+    },
     /// Create a root unit (a Sở or the Ministry) and its first administrator.
     Bootstrap {
         #[arg(long, default_value = "province_dept")]
@@ -68,6 +74,19 @@ enum Cmd {
         /// Read from TRUONGSO_ADMIN_PASSWORD when omitted, so it stays out of shell history.
         #[arg(long, env = "TRUONGSO_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Load the real server (login page, dashboard) beside a trivial axum handler.
+    Web {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 50)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -182,6 +201,9 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Cmd::Bench {
+            cmd: BenchCmd::Web { seconds, concurrency, seed },
+        } => bench::web(bench::Opts { seconds, concurrency, seed }).await,
         Cmd::Audit {
             cmd: AuditCmd::Verify,
         } => {
