@@ -14,12 +14,19 @@ pub struct Opts {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 struct Stats {
@@ -40,7 +47,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn drive(name: &'static str, client: reqwest::Client, url: String, cookie: Option<String>, opts: &Opts) -> Stats {
+async fn drive(
+    name: &'static str,
+    client: reqwest::Client,
+    url: String,
+    cookie: Option<String>,
+    opts: &Opts,
+) -> Stats {
     let deadline = Instant::now() + Duration::from_secs(opts.seconds);
     let mut tasks = vec![];
     for _ in 0..opts.concurrency {
@@ -86,14 +99,25 @@ async fn drive(name: &'static str, client: reqwest::Client, url: String, cookie:
 
 /// Signs in through the form like a browser and returns the cookie header to reuse.
 async fn session_cookie(base: &str, username: &str) -> anyhow::Result<String> {
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let html = c.get(format!("{base}/login")).send().await?.text().await?;
     let marker = "name=\"_csrf\" value=\"";
     let start = html.find(marker).context("login form has no CSRF field")? + marker.len();
-    let csrf = html[start..].split('"').next().unwrap_or_default().to_string();
+    let csrf = html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let r = c
         .post(format!("{base}/login"))
-        .form(&[("_csrf", csrf.as_str()), ("username", username), ("password", truongso_store::demo::DEMO_PASSWORD)])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", username),
+            ("password", truongso_store::demo::DEMO_PASSWORD),
+        ])
         .send()
         .await?;
     let set = r
@@ -114,7 +138,14 @@ pub async fn web(opts: Opts) -> anyhow::Result<()> {
     let db = db.to_str().context("utf-8 path")?;
     // Seed once, so the measured start is a start on an existing demo database.
     let seeded = std::process::Command::new(&exe)
-        .args(["demo", "--no-serve", "--db", db, "--seed", &opts.seed.to_string()])
+        .args([
+            "demo",
+            "--no-serve",
+            "--db",
+            db,
+            "--seed",
+            &opts.seed.to_string(),
+        ])
         .stdout(Stdio::null())
         .status()?;
     if !seeded.success() {
@@ -153,18 +184,57 @@ pub async fn web(opts: Opts) -> anyhow::Result<()> {
     tokio::spawn(async move { axum::serve(trivial, baseline).await.ok() });
 
     let cookie = session_cookie(&base, "admin.so").await?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(opts.concurrency).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(opts.concurrency)
+        .build()?;
     let mut results = vec![];
-    results.push(drive("trivial axum handler", client.clone(), trivial_url, None, &opts).await);
-    results.push(drive("GET /login", client.clone(), format!("{base}/login"), None, &opts).await);
-    results.push(drive("GET / (dashboard, admin.so)", client.clone(), format!("{base}/"), Some(cookie.clone()), &opts).await);
+    results.push(
+        drive(
+            "trivial axum handler",
+            client.clone(),
+            trivial_url,
+            None,
+            &opts,
+        )
+        .await,
+    );
+    results.push(
+        drive(
+            "GET /login",
+            client.clone(),
+            format!("{base}/login"),
+            None,
+            &opts,
+        )
+        .await,
+    );
+    results.push(
+        drive(
+            "GET / (dashboard, admin.so)",
+            client.clone(),
+            format!("{base}/"),
+            Some(cookie.clone()),
+            &opts,
+        )
+        .await,
+    );
     let rss_after = rss_kib(pid);
     child.kill().await.ok();
     std::fs::remove_dir_all(&dir).ok();
 
-    println!("cold start to /readyz: {:.0} ms", cold_start.as_secs_f64() * 1000.0);
-    println!("resident memory: idle {} MiB, after load {} MiB", rss_idle.unwrap_or(0) / 1024, rss_after.unwrap_or(0) / 1024);
-    println!("{} concurrent clients, {} s per target\n", opts.concurrency, opts.seconds);
+    println!(
+        "cold start to /readyz: {:.0} ms",
+        cold_start.as_secs_f64() * 1000.0
+    );
+    println!(
+        "resident memory: idle {} MiB, after load {} MiB",
+        rss_idle.unwrap_or(0) / 1024,
+        rss_after.unwrap_or(0) / 1024
+    );
+    println!(
+        "{} concurrent clients, {} s per target\n",
+        opts.concurrency, opts.seconds
+    );
     println!("| target | requests | errors | req/s | p50 ms | p95 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for s in &results {
@@ -175,7 +245,11 @@ pub async fn web(opts: Opts) -> anyhow::Result<()> {
     }
     let base_p95 = results[0].p95;
     for s in &results[1..] {
-        println!("{}: p95 = {:.1}× the trivial handler", s.name, s.p95 / base_p95);
+        println!(
+            "{}: p95 = {:.1}× the trivial handler",
+            s.name,
+            s.p95 / base_p95
+        );
     }
     Ok(())
 }

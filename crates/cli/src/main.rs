@@ -202,8 +202,20 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Cmd::Bench {
-            cmd: BenchCmd::Web { seconds, concurrency, seed },
-        } => bench::web(bench::Opts { seconds, concurrency, seed }).await,
+            cmd:
+                BenchCmd::Web {
+                    seconds,
+                    concurrency,
+                    seed,
+                },
+        } => {
+            bench::web(bench::Opts {
+                seconds,
+                concurrency,
+                seed,
+            })
+            .await
+        }
         Cmd::Audit {
             cmd: AuditCmd::Verify,
         } => {

@@ -592,16 +592,24 @@ pub async fn revoke(db: &DatabaseConnection, actor: &ActorRef, grant_id: Uuid) -
 
 /// A user's grants with the names of their units, classes and learners.
 pub async fn grants_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<GrantRow>> {
-    let rows = role_grant::Entity::find()
+    // One query for the grants and their units: this runs on every authenticated request.
+    let pairs = role_grant::Entity::find()
+        .find_also_related(crate::entity::org_unit::Entity)
         .filter(role_grant::Column::UserId.eq(user_id))
         .order_by_asc(role_grant::Column::CreatedAt)
         .all(db)
         .await?;
-    if rows.is_empty() {
+    if pairs.is_empty() {
         return Ok(vec![]);
     }
-    let org_ids: Vec<Uuid> = rows.iter().map(|r| r.org_unit_id).collect();
-    let orgs = crate::org::get_many(db, &org_ids).await?;
+    let mut rows = Vec::with_capacity(pairs.len());
+    let mut orgs = Vec::with_capacity(pairs.len());
+    for (g, o) in pairs {
+        if let Some(o) = o {
+            orgs.push(crate::org::OrgUnit::try_from(o)?);
+        }
+        rows.push(g);
+    }
     let class_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.class_id).collect();
     let classes = if class_ids.is_empty() {
         vec![]
@@ -656,10 +664,15 @@ pub async fn grants_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<
 
 /// The policy-level actor for a user.
 pub async fn actor_for<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Actor> {
-    let grants = grants_of(db, user_id)
-        .await?
-        .iter()
-        .filter_map(GrantRow::grant)
-        .collect();
-    Ok(Actor { user_id, grants })
+    Ok(grants_and_actor(db, user_id).await?.1)
+}
+
+/// A user's grant rows (for display) and the actor built from them (for decisions), in one read.
+pub async fn grants_and_actor<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<(Vec<GrantRow>, Actor)> {
+    let rows = grants_of(db, user_id).await?;
+    let grants = rows.iter().filter_map(GrantRow::grant).collect();
+    Ok((rows, Actor { user_id, grants }))
 }

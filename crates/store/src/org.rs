@@ -188,6 +188,27 @@ pub async fn count_in_subtree<C: ConnectionTrait>(
     Ok(q.count(db).await?)
 }
 
+/// Current units and schools in a subtree, counted in one query.
+pub async fn counts_in_subtree<C: ConnectionTrait>(db: &C, root: &OrgPath) -> Result<(u64, u64)> {
+    let rows: Vec<(String, i64)> = org_unit::Entity::find()
+        .select_only()
+        .column(org_unit::Column::Kind)
+        .column_as(org_unit::Column::Id.count(), "n")
+        .filter(org_unit::Column::Path.starts_with(root.as_str()))
+        .filter(org_unit::Column::ValidTo.is_null())
+        .group_by(org_unit::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let units = rows.iter().map(|(_, n)| *n as u64).sum();
+    let schools = rows
+        .iter()
+        .find(|(k, _)| k == OrgKind::School.as_str())
+        .map(|(_, n)| *n as u64)
+        .unwrap_or(0);
+    Ok((units, schools))
+}
+
 /// Search by folded name or code inside the subtrees the caller may see.
 pub async fn search<C: ConnectionTrait>(
     db: &C,

@@ -40,6 +40,7 @@ pub struct SessionInfo {
     pub csrf_token: String,
     pub user: UserRow,
     pub actor: Actor,
+    pub grants: Vec<accounts::GrantRow>,
 }
 
 pub fn random_token(bytes: usize) -> String {
@@ -193,12 +194,13 @@ pub async fn lookup<C: ConnectionTrait>(
             .exec(db)
             .await?;
     }
-    let actor = accounts::actor_for(db, u.id).await?;
+    let (grants, actor) = accounts::grants_and_actor(db, u.id).await?;
     Ok(Some(SessionInfo {
         session_id: id,
         csrf_token: s.csrf_token,
         user: u.into(),
         actor,
+        grants,
     }))
 }
 

@@ -127,7 +127,7 @@ pub async fn revoke(
 pub async fn authenticate<C: ConnectionTrait>(
     db: &C,
     secret: &str,
-) -> Result<Option<(UserRow, Actor)>> {
+) -> Result<Option<(UserRow, Actor, Vec<accounts::GrantRow>)>> {
     let now = crate::now();
     let Some((t, Some(u))) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash(secret.trim())))
@@ -147,6 +147,6 @@ pub async fn authenticate<C: ConnectionTrait>(
         am.last_used_at = Set(Some(now));
         am.update(db).await?;
     }
-    let actor = accounts::actor_for(db, u.id).await?;
-    Ok(Some((u.into(), actor)))
+    let (grants, actor) = accounts::grants_and_actor(db, u.id).await?;
+    Ok(Some((u.into(), actor, grants)))
 }

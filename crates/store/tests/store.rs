@@ -554,7 +554,7 @@ both_backends!(api_tokens, |s: Store| async move {
         .await
         .unwrap();
     assert!(secret.starts_with(&format!("ts_{}_", row.prefix)));
-    let (owner, _) = tokens::authenticate(&s.db, &secret).await.unwrap().unwrap();
+    let (owner, _, _) = tokens::authenticate(&s.db, &secret).await.unwrap().unwrap();
     assert_eq!(owner.id, u.id);
     assert!(
         tokens::authenticate(&s.db, "ts_nope_nope")

@@ -19,6 +19,8 @@ pub enum Via {
 pub struct Principal {
     pub user: UserRow,
     pub actor: Actor,
+    /// The grants behind `actor`, with names, for display.
+    pub grants: Vec<truongso_store::accounts::GrantRow>,
     pub via: Via,
 }
 

@@ -13,8 +13,11 @@ pub mod pages;
 pub mod routes;
 pub mod view;
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use truongso_core::org::OrgPath;
 use truongso_store::Store;
 
 /// Settings the web layer needs (the CLI fills them from the TOML file and `TRUONGSO_*`).
@@ -44,7 +47,20 @@ pub struct AppState {
     pub cfg: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
     pub started: Instant,
+    /// Subtree counters shown on dashboards, recomputed at most every `COUNTS_TTL`.
+    counts: Arc<Mutex<HashMap<String, (Instant, SubtreeCounts)>>>,
 }
+
+#[derive(Debug, Clone, Copy)]
+pub struct SubtreeCounts {
+    pub units: u64,
+    pub schools: u64,
+    pub users: u64,
+}
+
+/// Dashboard counters may lag this much behind writes; pages that list records read the
+/// database directly.
+pub const COUNTS_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> Self {
@@ -53,7 +69,31 @@ impl AppState {
             cfg: Arc::new(cfg),
             metrics: Arc::new(metrics::Metrics::new()),
             started: Instant::now(),
+            counts: Default::default(),
         }
+    }
+
+    /// Units, schools and accounts in a subtree, cached for `COUNTS_TTL`.
+    pub async fn subtree_counts(&self, root: &OrgPath) -> truongso_store::Result<SubtreeCounts> {
+        if let Some((at, c)) = self.counts.lock().expect("counts lock").get(root.as_str())
+            && at.elapsed() < COUNTS_TTL
+        {
+            return Ok(*c);
+        }
+        let db = &self.store.db;
+        let (units, schools) = truongso_store::org::counts_in_subtree(db, root).await?;
+        let (_, users) =
+            truongso_store::accounts::list_users(db, std::slice::from_ref(root), "", 1, 0).await?;
+        let c = SubtreeCounts {
+            units,
+            schools,
+            users,
+        };
+        self.counts
+            .lock()
+            .expect("counts lock")
+            .insert(root.as_str().to_string(), (Instant::now(), c));
+        Ok(c)
     }
 }
 

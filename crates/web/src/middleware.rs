@@ -176,10 +176,11 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
     let mut stale_session = false;
     if let Some(tok) = bearer(req.headers()) {
         match tokens::authenticate(&st.store.db, &tok).await {
-            Ok(Some((user, actor))) => {
+            Ok(Some((user, actor, grants))) => {
                 principal = Some(Principal {
                     user,
                     actor,
+                    grants,
                     via: Via::Token,
                 })
             }
@@ -196,6 +197,7 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
                 principal = Some(Principal {
                     user: info.user,
                     actor: info.actor,
+                    grants: info.grants,
                     via: Via::Session {
                         session_id: info.session_id,
                     },

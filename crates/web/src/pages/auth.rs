@@ -121,6 +121,7 @@ pub async fn logout(
             csrf_token: String::new(),
             user: p.user.clone(),
             actor: p.actor.clone(),
+            grants: vec![],
         };
         sessions::logout(&st.store.db, &info).await?;
     }

@@ -8,8 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use truongso_core::auth::{Action, Resource, ScopeKind};
-use truongso_core::org::OrgKind;
-use truongso_store::{accounts, org, school_years};
+use truongso_store::school_years;
 
 pub struct Card {
     pub role: String,
@@ -37,26 +36,25 @@ pub async fn dashboard(
         .with_timezone(&crate::view::vn_offset())
         .date_naive();
     let mut cards = vec![];
-    for g in accounts::grants_of(db, p.user.id).await? {
+    for g in &p.grants {
         let mut stats = vec![];
         let mut scope = g.org_name.clone();
         match g.scope_kind {
             ScopeKind::Subtree => {
-                let schools = org::count_in_subtree(db, &g.org_path, Some(OrgKind::School)).await?;
-                let units = org::count_in_subtree(db, &g.org_path, None).await?;
+                let c = st.subtree_counts(&g.org_path).await?;
                 stats.push((
                     t.s("dashboard.schools_in_scope").to_string(),
-                    schools.to_string(),
+                    c.schools.to_string(),
                 ));
                 stats.push((
                     t.s("dashboard.units_in_scope").to_string(),
-                    units.to_string(),
+                    c.units.to_string(),
                 ));
                 if p.can(Action::ViewUsers, Resource::OrgUnit(&g.org_path)) {
-                    let (_, n) =
-                        accounts::list_users(db, std::slice::from_ref(&g.org_path), "", 1, 0)
-                            .await?;
-                    stats.push((t.s("dashboard.users_in_scope").to_string(), n.to_string()));
+                    stats.push((
+                        t.s("dashboard.users_in_scope").to_string(),
+                        c.users.to_string(),
+                    ));
                 }
             }
             ScopeKind::School | ScopeKind::Class | ScopeKind::ClassSubject => {
