@@ -127,6 +127,22 @@ impl Layout {
         Self::new(ctx, i18n::t(ctx.locale, key))
     }
 
+    /// For a form page rendered after a failed write: field errors go beside their fields, an
+    /// error without a field becomes the page message, and the status is the error's.
+    pub fn with_error(self, e: Option<crate::error::AppError>) -> (Self, FieldErrors, StatusCode) {
+        match e {
+            None => (self, FieldErrors::default(), StatusCode::OK),
+            Some(e) => {
+                let (errors, general) = FieldErrors::from_error(self.t.0, &e);
+                let l = match general {
+                    Some(m) => self.with_message("error", m),
+                    None => self,
+                };
+                (l, errors, e.status)
+            }
+        }
+    }
+
     /// Replace the pending flash with a message shown on this very render.
     pub fn with_message(mut self, kind: &str, text: String) -> Self {
         self.flash = Some(FlashView {

@@ -8,7 +8,6 @@ use crate::pages::PageForm;
 use crate::view::{FieldErrors, Layout, render};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use truongso_core::auth::{Action, Resource};
@@ -44,17 +43,7 @@ async fn account_page(
     new_token: Option<String>,
     e: Option<AppError>,
 ) -> AppResult<Response> {
-    let mut l = Layout::titled(ctx, "nav.account");
-    let (errors, status) = match e {
-        Some(e) => {
-            let (errors, general) = FieldErrors::from_error(ctx.locale, &e);
-            if let Some(m) = general {
-                l = l.with_message("error", m);
-            }
-            (errors, e.status)
-        }
-        None => (FieldErrors::default(), StatusCode::OK),
-    };
+    let (l, errors, status) = Layout::titled(ctx, "nav.account").with_error(e);
     let page = AccountPage {
         l,
         username: p.user.username.clone(),

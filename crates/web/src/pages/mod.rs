@@ -58,6 +58,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     }
 }
 
+/// The end of every form post: success redirects with a message; an input error re-renders
+/// the form with what was typed; anything else (403, 500…) is passed on.
+pub async fn after_write<T, Fut>(
+    result: Result<T, AppError>,
+    ok: impl FnOnce(T) -> Response,
+    rerender: impl FnOnce(AppError) -> Fut,
+) -> Result<Response, AppError>
+where
+    Fut: std::future::Future<Output = Result<Response, AppError>>,
+{
+    match result {
+        Ok(v) => Ok(ok(v)),
+        Err(e)
+            if e.status.is_client_error()
+                && !matches!(e.status, StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED) =>
+        {
+            rerender(e).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Empty strings from forms mean "not given".
 pub fn blank(s: &Option<String>) -> Option<String> {
     s.as_ref()

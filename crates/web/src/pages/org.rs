@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::ctx::{Authed, Principal, ReqCtx};
 use crate::error::{AppError, AppResult};
 use crate::middleware::flash_redirect;
-use crate::pages::{PageForm, blank};
+use crate::pages::{PageForm, after_write, blank};
 use crate::view::{FieldErrors, Layout, page, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -210,10 +210,6 @@ fn date_field(v: &Option<String>, field: &'static str) -> AppResult<Option<chron
         .transpose()
 }
 
-fn fail(ctx: &ReqCtx, e: AppError) -> (FieldErrors, Option<String>) {
-    FieldErrors::from_error(ctx.locale, &e)
-}
-
 pub async fn create_child(
     State(st): State<AppState>,
     Authed { ctx, p }: Authed,
@@ -234,15 +230,11 @@ pub async fn create_child(
         Ok::<_, AppError>(org::create(&st.store.db, &p.actor_ref(), input).await?)
     }
     .await;
-    match result {
-        Ok(u) => Ok(flash_redirect(
-            &format!("/org/{}", u.id),
-            "success",
-            "org.created",
-            vec![],
-        )),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            let (child_errors, message) = fail(&ctx, e);
+    after_write(
+        result,
+        |u| flash_redirect(&format!("/org/{}", u.id), "success", "org.created", vec![]),
+        async |e| {
+            let (child_errors, message) = FieldErrors::from_error(ctx.locale, &e);
             let forms = Forms {
                 child: f,
                 child_errors,
@@ -258,9 +250,9 @@ pub async fn create_child(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 pub async fn rename(
@@ -290,15 +282,11 @@ pub async fn rename(
         )
     }
     .await;
-    match result {
-        Ok(_) => Ok(flash_redirect(
-            &format!("/org/{id}"),
-            "success",
-            "org.renamed",
-            vec![],
-        )),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            let (rename_errors, message) = fail(&ctx, e);
+    after_write(
+        result,
+        |_| flash_redirect(&format!("/org/{id}"), "success", "org.renamed", vec![]),
+        async |e| {
+            let (rename_errors, message) = FieldErrors::from_error(ctx.locale, &e);
             let forms = Forms {
                 rename: f,
                 rename_errors,
@@ -306,9 +294,9 @@ pub async fn rename(
                 ..Default::default()
             };
             render_unit(&st, &ctx, &p, unit, forms, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 fn calendar(f: &YearForm) -> AppResult<YearCalendar> {
@@ -354,15 +342,11 @@ pub async fn create_year(
         Ok::<_, AppError>(school_years::create(&st.store.db, &p.actor_ref(), id, &cal).await?)
     }
     .await;
-    match result {
-        Ok(_) => Ok(flash_redirect(
-            &format!("/org/{id}"),
-            "success",
-            "org.year_created",
-            vec![],
-        )),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            let (year_errors, message) = fail(&ctx, e);
+    after_write(
+        result,
+        |_| flash_redirect(&format!("/org/{id}"), "success", "org.year_created", vec![]),
+        async |e| {
+            let (year_errors, message) = FieldErrors::from_error(ctx.locale, &e);
             let forms = Forms {
                 year: f,
                 year_errors,
@@ -370,9 +354,9 @@ pub async fn create_year(
                 ..Default::default()
             };
             render_unit(&st, &ctx, &p, unit, forms, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]

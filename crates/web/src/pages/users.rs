@@ -5,11 +5,10 @@ use crate::AppState;
 use crate::ctx::{Authed, Principal, ReqCtx};
 use crate::error::{AppError, AppResult};
 use crate::middleware::flash_redirect;
-use crate::pages::{PageForm, blank, parse_uuid};
+use crate::pages::{PageForm, after_write, blank, parse_uuid};
 use crate::view::{FieldErrors, Layout, page, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use truongso_core::auth::{Action, Resource, Role};
@@ -143,17 +142,7 @@ async fn new_page(
     if owners.is_empty() {
         return Err(AppError::forbidden());
     }
-    let mut l = Layout::titled(ctx, "users.create");
-    let (errors, status) = match e {
-        Some(e) => {
-            let (errors, general) = FieldErrors::from_error(ctx.locale, &e);
-            if let Some(m) = general {
-                l = l.with_message("error", m);
-            }
-            (errors, e.status)
-        }
-        None => (FieldErrors::default(), StatusCode::OK),
-    };
+    let (l, errors, status) = Layout::titled(ctx, "users.create").with_error(e);
     Ok(render(
         status,
         &NewPage {
@@ -194,14 +183,17 @@ pub async fn create(
         Ok::<_, AppError>(accounts::create_user(db, &p.actor_ref(), input).await?)
     }
     .await;
-    match result {
-        Ok(u) => Ok(flash_redirect(
-            &format!("/users/{}", u.id),
-            "success",
-            "users.created",
-            vec![("username", u.username)],
-        )),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
+    after_write(
+        result,
+        |u| {
+            flash_redirect(
+                &format!("/users/{}", u.id),
+                "success",
+                "users.created",
+                vec![("username", u.username)],
+            )
+        },
+        async |e| {
             new_page(
                 &st,
                 &ctx,
@@ -213,9 +205,9 @@ pub async fn create(
                 Some(e),
             )
             .await
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 pub struct GrantView {
@@ -290,26 +282,19 @@ async fn detail_page(
         .collect();
     let classes = classes::for_schools(db, &school_ids).await?;
     let learners = people::for_schools(db, &school_ids, 200).await?;
-    let mut l = Layout::new(ctx, user.display_name.clone());
-    let (errors, profile, status) = match e {
-        Some((e, form)) => {
-            let (errors, general) = FieldErrors::from_error(ctx.locale, &e);
-            if let Some(m) = general {
-                l = l.with_message("error", m);
-            }
-            (errors, form, e.status)
-        }
+    let (error, profile) = match e {
+        Some((e, form)) => (Some(e), form),
         None => (
-            FieldErrors::default(),
+            None,
             UserForm {
                 display_name: Some(user.display_name.clone()),
                 email: user.email.clone(),
                 phone: user.phone.clone(),
                 ..Default::default()
             },
-            StatusCode::OK,
         ),
     };
+    let (l, errors, status) = Layout::new(ctx, user.display_name.clone()).with_error(error);
     let page_data = DetailPage {
         l,
         locked: user.is_locked(truongso_store::now()),
@@ -356,18 +341,12 @@ where
     Fut: std::future::Future<Output = AppResult<()>>,
 {
     managed(st, p, id).await?;
-    match f().await {
-        Ok(()) => Ok(flash_redirect(
-            &format!("/users/{id}"),
-            "success",
-            ok_key,
-            vec![],
-        )),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            detail_page(st, ctx, p, id, Some((e, form))).await
-        }
-        Err(e) => Err(e),
-    }
+    after_write(
+        f().await,
+        |()| flash_redirect(&format!("/users/{id}"), "success", ok_key, vec![]),
+        async |e| detail_page(st, ctx, p, id, Some((e, form))).await,
+    )
+    .await
 }
 
 pub async fn update(
@@ -532,18 +511,12 @@ pub async fn grant(
     PageForm(f): PageForm<GrantForm>,
 ) -> AppResult<Response> {
     let result = async { grant_role(&st, &p, id, &f.spec()?).await }.await;
-    match result {
-        Ok(_) => Ok(flash_redirect(
-            &format!("/users/{id}"),
-            "success",
-            "users.granted",
-            vec![],
-        )),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            detail_page(&st, &ctx, &p, id, Some((e, UserForm::default()))).await
-        }
-        Err(e) => Err(e),
-    }
+    after_write(
+        result,
+        |_| flash_redirect(&format!("/users/{id}"), "success", "users.granted", vec![]),
+        async |e| detail_page(&st, &ctx, &p, id, Some((e, UserForm::default()))).await,
+    )
+    .await
 }
 
 pub async fn revoke(
