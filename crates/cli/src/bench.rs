@@ -14,9 +14,7 @@ pub struct Opts {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
@@ -106,11 +104,7 @@ async fn session_cookie(base: &str, username: &str) -> anyhow::Result<String> {
     let html = c.get(format!("{base}/login")).send().await?.text().await?;
     let marker = "name=\"_csrf\" value=\"";
     let start = html.find(marker).context("login form has no CSRF field")? + marker.len();
-    let csrf = html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let csrf = html[start..].split('"').next().unwrap_or_default().to_string();
     let r = c
         .post(format!("{base}/login"))
         .form(&[
@@ -138,14 +132,7 @@ pub async fn web(opts: Opts) -> anyhow::Result<()> {
     let db = db.to_str().context("utf-8 path")?;
     // Seed once, so the measured start is a start on an existing demo database.
     let seeded = std::process::Command::new(&exe)
-        .args([
-            "demo",
-            "--no-serve",
-            "--db",
-            db,
-            "--seed",
-            &opts.seed.to_string(),
-        ])
+        .args(["demo", "--no-serve", "--db", db, "--seed", &opts.seed.to_string()])
         .stdout(Stdio::null())
         .status()?;
     if !seeded.success() {
@@ -188,26 +175,8 @@ pub async fn web(opts: Opts) -> anyhow::Result<()> {
         .pool_max_idle_per_host(opts.concurrency)
         .build()?;
     let mut results = vec![];
-    results.push(
-        drive(
-            "trivial axum handler",
-            client.clone(),
-            trivial_url,
-            None,
-            &opts,
-        )
-        .await,
-    );
-    results.push(
-        drive(
-            "GET /login",
-            client.clone(),
-            format!("{base}/login"),
-            None,
-            &opts,
-        )
-        .await,
-    );
+    results.push(drive("trivial axum handler", client.clone(), trivial_url, None, &opts).await);
+    results.push(drive("GET /login", client.clone(), format!("{base}/login"), None, &opts).await);
     results.push(
         drive(
             "GET / (dashboard, admin.so)",
@@ -245,11 +214,7 @@ pub async fn web(opts: Opts) -> anyhow::Result<()> {
     }
     let base_p95 = results[0].p95;
     for s in &results[1..] {
-        println!(
-            "{}: p95 = {:.1}× the trivial handler",
-            s.name,
-            s.p95 / base_p95
-        );
+        println!("{}: p95 = {:.1}× the trivial handler", s.name, s.p95 / base_p95);
     }
     Ok(())
 }

@@ -43,9 +43,7 @@ impl Config {
                 anyhow::ensure!(f.exists(), "config file {} not found", f.display());
                 fig = fig.merge(Toml::file(f));
             }
-            None if Path::new("truongso.toml").exists() => {
-                fig = fig.merge(Toml::file("truongso.toml"))
-            }
+            None if Path::new("truongso.toml").exists() => fig = fig.merge(Toml::file("truongso.toml")),
             None => {}
         }
         let cfg: Config = fig

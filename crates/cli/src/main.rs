@@ -11,11 +11,7 @@ use std::time::Instant;
 use truongso_store::{ActorRef, Store, accounts, audit, demo, org};
 
 #[derive(Parser)]
-#[command(
-    name = "truongso",
-    version,
-    about = "Trường Số — nền tảng số cho giáo dục"
-)]
+#[command(name = "truongso", version, about = "Trường Số — nền tảng số cho giáo dục")]
 struct Cli {
     /// TOML configuration file (default: ./truongso.toml if present).
     #[arg(long, global = true)]
@@ -117,12 +113,20 @@ async fn open(cfg: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-async fn serve(
-    store: Store,
-    cfg: &Config,
-    bind: &str,
-    banner: impl FnOnce(&str),
-) -> anyhow::Result<()> {
+async fn serve(store: Store, cfg: &Config, bind: &str, banner: impl FnOnce(&str)) -> anyhow::Result<()> {
+    // Expired sessions are refused on lookup; this only keeps the table small.
+    let purge = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match truongso_store::sessions::purge_expired(&purge.db).await {
+                Ok(n) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("session purge failed: {e}"),
+            }
+        }
+    });
     let state = truongso_web::AppState::new(store, cfg.web());
     let app = truongso_web::app(state);
     let listener = tokio::net::TcpListener::bind(bind)
@@ -143,8 +147,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -288,10 +291,7 @@ async fn main() -> anyhow::Result<()> {
             accounts::grant(&store.db, &who, user.id, &g)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "Đã tạo {} và tài khoản quản trị «{}».",
-                root.name, user.username
-            );
+            println!("Đã tạo {} và tài khoản quản trị «{}».", root.name, user.username);
             Ok(())
         }
     }

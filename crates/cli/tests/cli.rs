@@ -41,9 +41,7 @@ async fn scenario(backend: Backend) {
     assert!(out.contains("Chuỗi nhật ký toàn vẹn"));
     db.store
         .db
-        .execute_unprepared(
-            "UPDATE audit_events SET after_json = '{\"name\":\"giả mạo\"}' WHERE seq = 10",
-        )
+        .execute_unprepared("UPDATE audit_events SET after_json = '{\"name\":\"giả mạo\"}' WHERE seq = 10")
         .await
         .unwrap();
     let (ok, out) = run(&url, &["audit", "verify"]);

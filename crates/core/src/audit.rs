@@ -160,11 +160,7 @@ impl ChainVerifier {
 }
 
 /// Verifies a whole chain held in memory.
-pub fn verify_chain(
-    records: &[AuditRecord],
-    head_seq: i64,
-    head_hash: &str,
-) -> Result<u64, ChainBreak> {
+pub fn verify_chain(records: &[AuditRecord], head_seq: i64, head_hash: &str) -> Result<u64, ChainBreak> {
     let mut v = ChainVerifier::default();
     for r in records {
         v.push(r)?;
@@ -247,10 +243,7 @@ mod tests {
         let mut swapped = c.clone();
         swapped.swap(1, 2);
         (swapped[1].seq, swapped[2].seq) = (2, 3);
-        assert_eq!(
-            verify_chain(&swapped, s, &h),
-            Err(ChainBreak::Edited { seq: 2 })
-        );
+        assert_eq!(verify_chain(&swapped, s, &h), Err(ChainBreak::Edited { seq: 2 }));
         let truncated = &c[..4];
         assert_eq!(
             verify_chain(truncated, s, &h),
@@ -267,18 +260,7 @@ mod tests {
         let a = event_hash(1, "t", None, "ab", "c", "x", "y", None, None, GENESIS_HASH);
         let b = event_hash(1, "t", None, "a", "bc", "x", "y", None, None, GENESIS_HASH);
         assert_ne!(a, b);
-        let c = event_hash(
-            1,
-            "t",
-            Some(""),
-            "ab",
-            "c",
-            "x",
-            "y",
-            None,
-            None,
-            GENESIS_HASH,
-        );
+        let c = event_hash(1, "t", Some(""), "ab", "c", "x", "y", None, None, GENESIS_HASH);
         assert_ne!(a, c);
     }
 }

@@ -129,10 +129,7 @@ impl Role {
 
     /// Staff of a school (as opposed to office staff and families).
     pub fn is_school_staff(self) -> bool {
-        !matches!(
-            self,
-            Role::Admin | Role::Officer | Role::Parent | Role::Student
-        )
+        !matches!(self, Role::Admin | Role::Officer | Role::Parent | Role::Student)
     }
 
     fn leads_school(self) -> bool {
@@ -316,12 +313,14 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             .grants
             .iter()
             .any(|g| g.role == Role::Admin && path.is_within(g.scope.anchor())),
-        (ManageSchoolYears, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
-            (g.role == Role::Admin || g.role.leads_school()) && path.is_within(g.scope.anchor())
-        }),
-        (ViewUsers, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
-            (g.role == Role::Admin || g.role.leads_school()) && path.is_within(g.scope.anchor())
-        }),
+        (ManageSchoolYears, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| (g.role == Role::Admin || g.role.leads_school()) && path.is_within(g.scope.anchor())),
+        (ViewUsers, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| (g.role == Role::Admin || g.role.leads_school()) && path.is_within(g.scope.anchor())),
         (ManageUser, Resource::User { owner }) => actor
             .grants
             .iter()

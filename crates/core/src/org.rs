@@ -54,10 +54,7 @@ impl OrgKind {
     pub fn is_office(self) -> bool {
         matches!(
             self,
-            OrgKind::Ministry
-                | OrgKind::ProvinceDept
-                | OrgKind::CommuneOffice
-                | OrgKind::DistrictOffice
+            OrgKind::Ministry | OrgKind::ProvinceDept | OrgKind::CommuneOffice | OrgKind::DistrictOffice
         )
     }
 
@@ -159,11 +156,7 @@ impl SchoolLevels {
     }
 
     pub fn to_stored(&self) -> String {
-        self.0
-            .iter()
-            .map(|l| l.as_str())
-            .collect::<Vec<_>>()
-            .join("+")
+        self.0.iter().map(|l| l.as_str()).collect::<Vec<_>>().join("+")
     }
 }
 
@@ -238,10 +231,7 @@ impl OrgPath {
     }
 
     pub fn last_id(&self) -> Uuid {
-        *self
-            .ids()
-            .last()
-            .expect("a parsed path has at least one id")
+        *self.ids().last().expect("a parsed path has at least one id")
     }
 }
 
@@ -347,18 +337,9 @@ mod tests {
         assert_eq!(l.levels(), &[SchoolLevel::TH, SchoolLevel::THCS]);
         assert!(l.is_multi_level());
         assert_eq!(l.to_stored(), "TH+THCS");
-        assert_eq!(
-            SchoolLevels::parse("04").unwrap().levels(),
-            &[SchoolLevel::THPT]
-        );
-        assert_eq!(
-            SchoolLevels::parse(""),
-            Err(DomainError::SchoolLevelsRequired)
-        );
-        assert_eq!(
-            SchoolLevels::parse("TH+ĐH"),
-            Err(DomainError::UnknownSchoolLevel)
-        );
+        assert_eq!(SchoolLevels::parse("04").unwrap().levels(), &[SchoolLevel::THPT]);
+        assert_eq!(SchoolLevels::parse(""), Err(DomainError::SchoolLevelsRequired));
+        assert_eq!(SchoolLevels::parse("TH+ĐH"), Err(DomainError::UnknownSchoolLevel));
     }
 
     #[test]
@@ -429,10 +410,7 @@ mod tests {
             parent_id: None,
             effective: bad,
         });
-        assert_eq!(
-            check_versions(&overlapping),
-            Err(DomainError::PeriodsOverlap)
-        );
+        assert_eq!(check_versions(&overlapping), Err(DomainError::PeriodsOverlap));
     }
 
     #[test]

@@ -164,10 +164,7 @@ mod tests {
     #[test]
     fn parse_school_year() {
         assert_eq!(SchoolYear::parse("2025-2026").unwrap().start_year(), 2025);
-        assert_eq!(
-            SchoolYear::parse(" 2025 – 2026 ").unwrap().name(),
-            "2025-2026"
-        );
+        assert_eq!(SchoolYear::parse(" 2025 – 2026 ").unwrap().name(), "2025-2026");
         assert!(SchoolYear::parse("2025-2027").is_err());
         assert!(SchoolYear::parse("2025").is_err());
         assert!(SchoolYear::parse("abcd-efgh").is_err());

@@ -63,10 +63,7 @@ mod tests {
     fn nfc_composes_decomposed_input() {
         let decomposed = "Tie\u{0302}\u{0301}ng Vie\u{0323}\u{0302}t";
         assert_eq!(nfc(decomposed), "Tiếng Việt");
-        assert_eq!(
-            clean(decomposed).chars().count(),
-            "Tiếng Việt".chars().count()
-        );
+        assert_eq!(clean(decomposed).chars().count(), "Tiếng Việt".chars().count());
     }
 
     #[test]

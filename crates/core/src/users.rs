@@ -18,9 +18,10 @@ impl Username {
         if n > 64 {
             return Err(DomainError::TooLong { max: 64 });
         }
-        if !t.chars().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '@')
-        }) {
+        if !t
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '@'))
+        {
             return Err(DomainError::InvalidUsername);
         }
         Ok(Self(t))
@@ -42,11 +43,7 @@ pub fn parse_email(s: &str) -> Result<String, DomainError> {
         && !domain.ends_with('.')
         && !t.chars().any(|c| c.is_whitespace() || c.is_control())
         && !domain.contains('@');
-    if ok {
-        Ok(t)
-    } else {
-        Err(DomainError::InvalidEmail)
-    }
+    if ok { Ok(t) } else { Err(DomainError::InvalidEmail) }
 }
 
 /// A Vietnamese phone number, normalised to the 10-digit national form `0xxxxxxxxx`.
@@ -64,10 +61,7 @@ pub fn parse_phone(s: &str) -> Result<String, DomainError> {
     } else {
         digits
     };
-    if national.len() == 10
-        && national.starts_with('0')
-        && national.chars().all(|c| c.is_ascii_digit())
-    {
+    if national.len() == 10 && national.starts_with('0') && national.chars().all(|c| c.is_ascii_digit()) {
         Ok(national)
     } else {
         Err(DomainError::InvalidPhone)

@@ -10,9 +10,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -112,8 +111,7 @@ pub async fn hash_password(password: &str) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let mut bytes = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-        let salt =
-            SaltString::encode_b64(&bytes).map_err(|e| Error::Internal(format!("salt: {e}")))?;
+        let salt = SaltString::encode_b64(&bytes).map_err(|e| Error::Internal(format!("salt: {e}")))?;
         Argon2::default()
             .hash_password(pw.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -126,8 +124,7 @@ pub async fn hash_password(password: &str) -> Result<String> {
 pub async fn verify_password(hash: &str, password: &str) -> bool {
     let (hash, pw) = (hash.to_string(), password.to_string());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -183,11 +180,7 @@ fn parse_profile(display_name: &str, email: Option<&str>, phone: Option<&str>) -
     })
 }
 
-pub async fn create_user(
-    db: &DatabaseConnection,
-    actor: &ActorRef,
-    input: NewUser,
-) -> Result<UserRow> {
+pub async fn create_user(db: &DatabaseConnection, actor: &ActorRef, input: NewUser) -> Result<UserRow> {
     let username = Username::parse(&input.username).on("username")?;
     let p = parse_profile(
         &input.display_name,
@@ -284,9 +277,7 @@ where
     audit::append(
         &txn,
         actor,
-        Change::new(action, "user", id)
-            .before(&before)
-            .after(&after),
+        Change::new(action, "user", id).before(&before).after(&after),
     )
     .await?;
     txn.commit().await?;
@@ -320,11 +311,7 @@ pub async fn set_active(
     id: Uuid,
     active: bool,
 ) -> Result<UserRow> {
-    let action = if active {
-        "user.enable"
-    } else {
-        "user.disable"
-    };
+    let action = if active { "user.enable" } else { "user.disable" };
     modify(db, actor, id, action, !active, |am| am.active = Set(active)).await
 }
 
@@ -385,12 +372,7 @@ pub async fn change_own_password(
         del = del.filter(session::Column::Id.ne(keep));
     }
     del.exec(&txn).await?;
-    audit::append(
-        &txn,
-        &actor,
-        Change::new("user.change_password", "user", user_id),
-    )
-    .await?;
+    audit::append(&txn, &actor, Change::new("user.change_password", "user", user_id)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -516,12 +498,7 @@ fn scope_ids(scope: &Scope) -> (Option<Uuid>, Option<String>, Option<Uuid>) {
     }
 }
 
-pub async fn grant(
-    db: &DatabaseConnection,
-    actor: &ActorRef,
-    user_id: Uuid,
-    g: &Grant,
-) -> Result<GrantRow> {
+pub async fn grant(db: &DatabaseConnection, actor: &ActorRef, user_id: Uuid, g: &Grant) -> Result<GrantRow> {
     let txn = db.begin().await?;
     find_model(&txn, user_id).await?;
     if grants_of(&txn, user_id)
@@ -577,9 +554,7 @@ pub async fn get_grant<C: ConnectionTrait>(db: &C, grant_id: Uuid) -> Result<Gra
 pub async fn revoke(db: &DatabaseConnection, actor: &ActorRef, grant_id: Uuid) -> Result<()> {
     let txn = db.begin().await?;
     let row = get_grant(&txn, grant_id).await?;
-    role_grant::Entity::delete_by_id(grant_id)
-        .exec(&txn)
-        .await?;
+    role_grant::Entity::delete_by_id(grant_id).exec(&txn).await?;
     audit::append(
         &txn,
         actor,
@@ -637,8 +612,7 @@ pub async fn grants_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<
             Ok(GrantRow {
                 id: r.id,
                 user_id: r.user_id,
-                role: Role::parse(&r.role)
-                    .map_err(|_| Error::Internal(format!("bad role {}", r.role)))?,
+                role: Role::parse(&r.role).map_err(|_| Error::Internal(format!("bad role {}", r.role)))?,
                 scope_kind: ScopeKind::parse(&r.scope_kind)
                     .map_err(|_| Error::Internal(format!("bad scope {}", r.scope_kind)))?,
                 org_unit_id: r.org_unit_id,
@@ -649,12 +623,9 @@ pub async fn grants_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<
                     .and_then(|c| classes.iter().find(|x| x.id == c).map(|x| x.name.clone())),
                 class_id: r.class_id,
                 subject: r.subject,
-                learner_name: r.learner_id.and_then(|l| {
-                    learners
-                        .iter()
-                        .find(|x| x.id == l)
-                        .map(|x| x.full_name.clone())
-                }),
+                learner_name: r
+                    .learner_id
+                    .and_then(|l| learners.iter().find(|x| x.id == l).map(|x| x.full_name.clone())),
                 learner_id: r.learner_id,
                 created_at: r.created_at,
             })
@@ -668,10 +639,7 @@ pub async fn actor_for<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Acto
 }
 
 /// A user's grant rows (for display) and the actor built from them (for decisions), in one read.
-pub async fn grants_and_actor<C: ConnectionTrait>(
-    db: &C,
-    user_id: Uuid,
-) -> Result<(Vec<GrantRow>, Actor)> {
+pub async fn grants_and_actor<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<(Vec<GrantRow>, Actor)> {
     let rows = grants_of(db, user_id).await?;
     let grants = rows.iter().filter_map(GrantRow::grant).collect();
     Ok((rows, Actor { user_id, grants }))

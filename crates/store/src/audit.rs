@@ -5,8 +5,8 @@ use crate::entity::{audit_event, audit_head};
 use crate::{ActorRef, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use truongso_core::audit::{AuditRecord, ChainBreak, ChainVerifier, event_hash};
@@ -45,16 +45,9 @@ impl<'a> Change<'a> {
 /// Appends one event. Call inside the transaction that makes the change, so the change and its
 /// record commit together. Bumping the head row first serialises concurrent appends on both
 /// databases (a row lock on PostgreSQL, the write lock on SQLite).
-pub async fn append<C: ConnectionTrait>(
-    db: &C,
-    actor: &ActorRef,
-    change: Change<'_>,
-) -> Result<i64> {
+pub async fn append<C: ConnectionTrait>(db: &C, actor: &ActorRef, change: Change<'_>) -> Result<i64> {
     audit_head::Entity::update_many()
-        .col_expr(
-            audit_head::Column::Seq,
-            Expr::col(audit_head::Column::Seq).add(1),
-        )
+        .col_expr(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq).add(1))
         .filter(audit_head::Column::Id.eq(1))
         .exec(db)
         .await?;

@@ -16,8 +16,7 @@ use truongso_core::school_year::{SchoolYear, YearCalendar};
 use truongso_core::text;
 use uuid::Uuid;
 
-const MOVE_NOTE: &str =
-    "Chuyển về xã, phường theo mô hình chính quyền địa phương hai cấp (từ 01/7/2025)";
+const MOVE_NOTE: &str = "Chuyển về xã, phường theo mô hình chính quyền địa phương hai cấp (từ 01/7/2025)";
 const MERGER_NOTE: &str = "Hợp nhất tỉnh Hà Giang vào tỉnh Tuyên Quang (Nghị quyết 202/2025/QH15)";
 
 /// Password of every demo account (printed by `truongso demo`).
@@ -61,18 +60,10 @@ const COMMUNES: [(&str, &str, bool, usize); 6] = [
 /// Pre-reform district offices: name, code, and whether they belonged to the old Hà Giang
 /// province (merged into Tuyên Quang) rather than Tuyên Quang itself.
 const DISTRICTS: [(&str, &str, bool); 5] = [
-    (
-        "Phòng Giáo dục và Đào tạo thành phố Tuyên Quang",
-        "08070",
-        false,
-    ),
+    ("Phòng Giáo dục và Đào tạo thành phố Tuyên Quang", "08070", false),
     ("Phòng Giáo dục và Đào tạo huyện Yên Sơn", "08076", false),
     ("Phòng Giáo dục và Đào tạo huyện Hàm Yên", "08075", false),
-    (
-        "Phòng Giáo dục và Đào tạo thành phố Hà Giang",
-        "02024",
-        true,
-    ),
+    ("Phòng Giáo dục và Đào tạo thành phố Hà Giang", "02024", true),
     ("Phòng Giáo dục và Đào tạo huyện Vị Xuyên", "02030", true),
 ];
 
@@ -176,19 +167,17 @@ pub async fn seed(store: &Store, seed: u64) -> Result<DemoSummary> {
     };
     let founded = d(FOUNDED.0, FOUNDED.1, FOUNDED.2);
     let reform = d(REFORM.0, REFORM.1, REFORM.2);
-    let mk = |kind: &str,
-              parent: Option<Uuid>,
-              name: String,
-              code: Option<String>,
-              levels: Option<&str>,
-              from| NewOrgUnit {
-        kind: kind.into(),
-        parent_id: parent,
-        name,
-        code,
-        levels: levels.map(Into::into),
-        valid_from: Some(from),
-    };
+    let mk =
+        |kind: &str, parent: Option<Uuid>, name: String, code: Option<String>, levels: Option<&str>, from| {
+            NewOrgUnit {
+                kind: kind.into(),
+                parent_id: parent,
+                name,
+                code,
+                levels: levels.map(Into::into),
+                valid_from: Some(from),
+            }
+        };
 
     // Tuyên Quang's Sở absorbs Hà Giang's at the 2025 merger (Nghị quyết 202/2025/QH15).
     let so = org::create(
@@ -335,17 +324,7 @@ pub async fn seed(store: &Store, seed: u64) -> Result<DemoSummary> {
         ),
     )
     .await?;
-    schools.push(
-        org::move_to(
-            db,
-            &who,
-            chuyen_hg.id,
-            so.id,
-            reform,
-            Some(MERGER_NOTE.into()),
-        )
-        .await?,
-    );
+    schools.push(org::move_to(db, &who, chuyen_hg.id, so.id, reform, Some(MERGER_NOTE.into())).await?);
     org::dissolve(db, &who, so_hg.id, reform).await?;
 
     // Upper-secondary schools and the continuing-education centre answer to the Sở directly.
@@ -414,10 +393,7 @@ pub async fn seed(store: &Store, seed: u64) -> Result<DemoSummary> {
                 username: username.into(),
                 display_name: display.clone(),
                 email: Some(format!("{username}@demo.truongso.vn")),
-                phone: Some(format!(
-                    "09{:08}",
-                    rng.random_range(10_000_000..99_999_999u32)
-                )),
+                phone: Some(format!("09{:08}", rng.random_range(10_000_000..99_999_999u32))),
                 owner_org_id: owner.id,
                 password: DEMO_PASSWORD.into(),
             },
@@ -456,15 +432,7 @@ pub async fn seed(store: &Store, seed: u64) -> Result<DemoSummary> {
     )
     .await?;
     account("admin.thcs", false, &thcs, "admin", on(&thcs), &mut rng).await?;
-    account(
-        "hieutruong.thcs",
-        false,
-        &thcs,
-        "principal",
-        on(&thcs),
-        &mut rng,
-    )
-    .await?;
+    account("hieutruong.thcs", false, &thcs, "principal", on(&thcs), &mut rng).await?;
     account(
         "phohieutruong.thcs",
         true,
@@ -509,38 +477,14 @@ pub async fn seed(store: &Store, seed: u64) -> Result<DemoSummary> {
     )
     .await?;
     account("vanthu.thcs", true, &thcs, "clerk", on(&thcs), &mut rng).await?;
-    account(
-        "ketoan.thcs",
-        true,
-        &thcs,
-        "accountant",
-        on(&thcs),
-        &mut rng,
-    )
-    .await?;
+    account("ketoan.thcs", true, &thcs, "accountant", on(&thcs), &mut rng).await?;
     account("yte.thcs", true, &thcs, "nurse", on(&thcs), &mut rng).await?;
-    account(
-        "thuvien.thcs",
-        true,
-        &thcs,
-        "librarian",
-        on(&thcs),
-        &mut rng,
-    )
-    .await?;
+    account("thuvien.thcs", true, &thcs, "librarian", on(&thcs), &mut rng).await?;
     let child = GrantSpec {
         learner_id: Some(classes.learner_id),
         ..on(&thcs)
     };
-    account(
-        "phuhuynh.thcs",
-        false,
-        &thcs,
-        "parent",
-        child.clone(),
-        &mut rng,
-    )
-    .await?;
+    account("phuhuynh.thcs", false, &thcs, "parent", child.clone(), &mut rng).await?;
     account("hocsinh.thcs", true, &thcs, "student", child, &mut rng).await?;
     let mut summary = summary(store, true).await?;
     summary.accounts = accounts_made;
@@ -554,11 +498,7 @@ struct SchoolRecords {
 
 /// The minimum of classes and learners that the role scopes need. The school-records issue
 /// replaces this with full classes and learners at realistic scale.
-async fn seed_school_records(
-    store: &Store,
-    school: &OrgUnit,
-    rng: &mut ChaCha8Rng,
-) -> Result<SchoolRecords> {
+async fn seed_school_records(store: &Store, school: &OrgUnit, rng: &mut ChaCha8Rng) -> Result<SchoolRecords> {
     let db = &store.db;
     let year = school_years::for_school(db, school.id)
         .await?

@@ -12,10 +12,7 @@ pub struct Msg {
 
 impl Msg {
     pub fn new(code: &'static str) -> Self {
-        Self {
-            code,
-            params: vec![],
-        }
+        Self { code, params: vec![] }
     }
 
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {

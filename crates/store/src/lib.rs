@@ -87,11 +87,14 @@ impl Store {
 
     /// Applies pending migrations; running it again changes nothing.
     pub async fn migrate(&self) -> Result<usize> {
-        let pending = migration::Migrator::get_pending_migrations(&self.db)
-            .await?
-            .len();
+        let pending = migration::Migrator::get_pending_migrations(&self.db).await?.len();
         migration::Migrator::up(&self.db, None).await?;
         Ok(pending)
+    }
+
+    /// Migrations known to this binary but not applied to the database.
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        Ok(migration::Migrator::get_pending_migrations(&self.db).await?.len())
     }
 
     /// Cheap round trip used by `/readyz`.

@@ -7,9 +7,8 @@ use crate::error::Msg;
 use crate::{ActorRef, Error, Result};
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use truongso_core::DomainError;
@@ -44,11 +43,9 @@ impl TryFrom<org_unit::Model> for OrgUnit {
     fn try_from(m: org_unit::Model) -> Result<Self> {
         Ok(Self {
             id: m.id,
-            kind: OrgKind::parse(&m.kind)
-                .map_err(|_| Error::Internal(format!("bad kind {}", m.kind)))?,
+            kind: OrgKind::parse(&m.kind).map_err(|_| Error::Internal(format!("bad kind {}", m.kind)))?,
             parent_id: m.parent_id,
-            path: OrgPath::parse(&m.path)
-                .ok_or_else(|| Error::Internal(format!("bad path {}", m.path)))?,
+            path: OrgPath::parse(&m.path).ok_or_else(|| Error::Internal(format!("bad path {}", m.path)))?,
             depth: m.depth,
             code: m.code,
             name: m.name,
@@ -150,12 +147,7 @@ pub async fn children<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Vec<OrgUni
 
 /// The chain from the root down to the unit's parent.
 pub async fn ancestors<C: ConnectionTrait>(db: &C, unit: &OrgUnit) -> Result<Vec<OrgUnit>> {
-    let ids: Vec<Uuid> = unit
-        .path
-        .ids()
-        .into_iter()
-        .filter(|i| *i != unit.id)
-        .collect();
+    let ids: Vec<Uuid> = unit.path.ids().into_iter().filter(|i| *i != unit.id).collect();
     let mut found = get_many(db, &ids).await?;
     found.sort_by_key(|u| u.depth);
     Ok(found)
@@ -265,11 +257,7 @@ pub async fn versions<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Vec<OrgVer
         .collect())
 }
 
-async fn ensure_code_free<C: ConnectionTrait>(
-    db: &C,
-    code: &OrgCode,
-    except: Option<Uuid>,
-) -> Result<()> {
+async fn ensure_code_free<C: ConnectionTrait>(db: &C, code: &OrgCode, except: Option<Uuid>) -> Result<()> {
     let mut q = org_unit::Entity::find()
         .filter(org_unit::Column::Code.eq(code.as_str()))
         .filter(org_unit::Column::ValidTo.is_null());
@@ -294,27 +282,18 @@ fn parse_code(raw: Option<&str>) -> Result<Option<OrgCode>> {
 
 /// Creates a unit under `parent_id` (or a root), validating kind, parent, name, code and
 /// school levels, and records its first version.
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &ActorRef,
-    input: NewOrgUnit,
-) -> Result<OrgUnit> {
+pub async fn create(db: &DatabaseConnection, actor: &ActorRef, input: NewOrgUnit) -> Result<OrgUnit> {
     let kind = OrgKind::parse(&input.kind).on("kind")?;
     let name = text::parse_name(&input.name, 200).on("name")?;
     let code = parse_code(input.code.as_deref())?;
-    let levels = match (
-        kind,
-        input.levels.as_deref().filter(|l| !l.trim().is_empty()),
-    ) {
+    let levels = match (kind, input.levels.as_deref().filter(|l| !l.trim().is_empty())) {
         (OrgKind::School, None) => {
             return Err(Error::invalid("levels", DomainError::SchoolLevelsRequired));
         }
         (OrgKind::School, Some(l)) => Some(SchoolLevels::parse(l).on("levels")?),
         _ => None,
     };
-    let valid_from = input
-        .valid_from
-        .unwrap_or_else(|| crate::now().date_naive());
+    let valid_from = input.valid_from.unwrap_or_else(|| crate::now().date_naive());
     let txn = db.begin().await?;
     let parent = match input.parent_id {
         Some(p) => Some(get(&txn, p).await?),
@@ -383,11 +362,7 @@ async fn insert_version<C: ConnectionTrait>(
 }
 
 /// Closes the version in force and returns it; a new version must start after it.
-async fn close_current_version<C: ConnectionTrait>(
-    db: &C,
-    unit_id: Uuid,
-    on: NaiveDate,
-) -> Result<()> {
+async fn close_current_version<C: ConnectionTrait>(db: &C, unit_id: Uuid, on: NaiveDate) -> Result<()> {
     let current = org_unit_version::Entity::find()
         .filter(org_unit_version::Column::OrgUnitId.eq(unit_id))
         .filter(org_unit_version::Column::ValidTo.is_null())
@@ -510,12 +485,7 @@ pub async fn move_to(
 
 /// Ends a unit on a date (a district office abolished by the 2025 reform). Its current
 /// children must have been moved first, so nothing is orphaned.
-pub async fn dissolve(
-    db: &DatabaseConnection,
-    actor: &ActorRef,
-    id: Uuid,
-    on: NaiveDate,
-) -> Result<OrgUnit> {
+pub async fn dissolve(db: &DatabaseConnection, actor: &ActorRef, id: Uuid, on: NaiveDate) -> Result<OrgUnit> {
     let txn = db.begin().await?;
     let before = get(&txn, id).await?;
     let live_children = org_unit::Entity::find()

@@ -9,8 +9,8 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use truongso_core::auth::Actor;
@@ -100,8 +100,8 @@ pub async fn login(
         } else {
             "locked"
         };
-        let change = Change::new("auth.login_failed", "user", m.id)
-            .after(serde_json::json!({ "reason": reason }));
+        let change =
+            Change::new("auth.login_failed", "user", m.id).after(serde_json::json!({ "reason": reason }));
         audit::append(&txn, &who, change).await?;
         txn.commit().await?;
         return Ok(Err(f));
@@ -163,11 +163,7 @@ fn truncate(s: &str, n: usize) -> String {
 
 /// Resolves a session cookie. Expired sessions and disabled accounts yield `None`. Activity
 /// slides the expiry, written at most once a minute to keep reads cheap.
-pub async fn lookup<C: ConnectionTrait>(
-    db: &C,
-    token: &str,
-    ttl: Duration,
-) -> Result<Option<SessionInfo>> {
+pub async fn lookup<C: ConnectionTrait>(db: &C, token: &str, ttl: Duration) -> Result<Option<SessionInfo>> {
     let now = crate::now();
     let id = token_hash(token);
     let Some((s, Some(u))) = session::Entity::find_by_id(id.clone())
@@ -182,10 +178,7 @@ pub async fn lookup<C: ConnectionTrait>(
     }
     if now - s.last_seen_at > Duration::seconds(60) {
         session::Entity::update_many()
-            .col_expr(
-                session::Column::LastSeenAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
+            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
             .col_expr(
                 session::Column::ExpiresAt,
                 sea_orm::sea_query::Expr::value(now + ttl),

@@ -8,8 +8,8 @@ use crate::sessions::{random_token, token_hash};
 use crate::{ActorRef, Error, Result};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 use truongso_core::auth::Actor;
@@ -94,12 +94,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<Token
         .collect())
 }
 
-pub async fn revoke(
-    db: &DatabaseConnection,
-    owner: &ActorRef,
-    user_id: Uuid,
-    id: Uuid,
-) -> Result<()> {
+pub async fn revoke(db: &DatabaseConnection, owner: &ActorRef, user_id: Uuid, id: Uuid) -> Result<()> {
     let txn = db.begin().await?;
     let m = api_token::Entity::find_by_id(id)
         .filter(api_token::Column::UserId.eq(user_id))
@@ -140,9 +135,7 @@ pub async fn authenticate<C: ConnectionTrait>(
     if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) || !u.active {
         return Ok(None);
     }
-    if t.last_used_at
-        .is_none_or(|l| now - l > Duration::seconds(60))
-    {
+    if t.last_used_at.is_none_or(|l| now - l > Duration::seconds(60)) {
         let mut am: api_token::ActiveModel = t.into();
         am.last_used_at = Set(Some(now));
         am.update(db).await?;

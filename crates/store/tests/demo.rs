@@ -34,12 +34,7 @@ both_backends!(demo_province, |s: Store| async move {
         "one Sở in force"
     );
     let units = org::in_subtree(&s.db, &so.path, None).await.unwrap();
-    let current = |k| {
-        units
-            .iter()
-            .filter(|u| u.kind == k && u.is_current())
-            .count()
-    };
+    let current = |k| units.iter().filter(|u| u.kind == k && u.is_current()).count();
     assert!(current(OrgKind::CommuneOffice) >= 3);
     assert!(current(OrgKind::SatelliteSite) >= 1);
     assert!(

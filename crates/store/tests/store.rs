@@ -47,24 +47,14 @@ async fn tree(s: &Store) -> Tree {
     let xa = org::create(
         &s.db,
         &sys(),
-        unit(
-            "commune_office",
-            Some(so.id),
-            "Phường Minh Xuân",
-            Some("08001"),
-        ),
+        unit("commune_office", Some(so.id), "Phường Minh Xuân", Some("08001")),
     )
     .await
     .unwrap();
     let school = org::create(
         &s.db,
         &sys(),
-        unit(
-            "school",
-            Some(xa.id),
-            "Trường THCS Nguyễn Du",
-            Some("08001001"),
-        ),
+        unit("school", Some(xa.id), "Trường THCS Nguyễn Du", Some("08001001")),
     )
     .await
     .unwrap();
@@ -72,11 +62,7 @@ async fn tree(s: &Store) -> Tree {
 }
 
 both_backends!(migrate_is_idempotent, |s: Store| async move {
-    assert_eq!(
-        s.migrate().await.unwrap(),
-        0,
-        "a second run applies nothing"
-    );
+    assert_eq!(s.migrate().await.unwrap(), 0, "a second run applies nothing");
     assert_eq!(s.migrate().await.unwrap(), 0);
     s.ping().await.unwrap();
 });
@@ -86,21 +72,13 @@ both_backends!(org_tree_any_depth, |s: Store| async move {
     let site = org::create(
         &s.db,
         &sys(),
-        unit(
-            "satellite_site",
-            Some(t.school.id),
-            "Điểm trường Bản Khuôn",
-            None,
-        ),
+        unit("satellite_site", Some(t.school.id), "Điểm trường Bản Khuôn", None),
     )
     .await
     .unwrap();
     assert_eq!(site.depth, 4);
     assert!(site.path.is_within(&t.so.path));
-    assert_eq!(
-        org::children(&s.db, t.xa.id).await.unwrap()[0].id,
-        t.school.id
-    );
+    assert_eq!(org::children(&s.db, t.xa.id).await.unwrap()[0].id, t.school.id);
     assert_eq!(
         org::in_subtree(&s.db, &t.so.path, Some(OrgKind::School))
             .await
@@ -108,12 +86,7 @@ both_backends!(org_tree_any_depth, |s: Store| async move {
             .len(),
         1
     );
-    assert_eq!(
-        org::count_in_subtree(&s.db, &t.so.path, None)
-            .await
-            .unwrap(),
-        4
-    );
+    assert_eq!(org::count_in_subtree(&s.db, &t.so.path, None).await.unwrap(), 4);
     let anc = org::ancestors(&s.db, &site).await.unwrap();
     assert_eq!(
         anc.iter().map(|u| u.id).collect::<Vec<_>>(),
@@ -131,10 +104,7 @@ both_backends!(org_tree_any_depth, |s: Store| async move {
             .id,
         t.school.id
     );
-    assert_eq!(
-        org::by_code(&s.db, "08001001").await.unwrap().id,
-        t.school.id
-    );
+    assert_eq!(org::by_code(&s.db, "08001001").await.unwrap().id, t.school.id);
     assert!(
         matches!(org::by_code(&s.db, "99999").await, Err(Error::NotFound(m)) if m.code == "unknown_org_code")
     );
@@ -149,10 +119,7 @@ both_backends!(org_bad_input_changes_nothing, |s: Store| async move {
             unit("satellite_site", Some(t.xa.id), "Điểm trường sai chỗ", None),
             "parent_id",
         ),
-        (
-            unit("district", Some(t.so.id), "Không rõ loại", None),
-            "kind",
-        ),
+        (unit("district", Some(t.so.id), "Không rõ loại", None), "kind"),
         (unit("school", Some(t.xa.id), "   ", None), "name"),
         (
             unit("school", Some(t.xa.id), "Mã hỏng", Some("mã trường")),
@@ -179,12 +146,7 @@ both_backends!(org_bad_input_changes_nothing, |s: Store| async move {
     )
     .await;
     assert!(matches!(dup, Err(Error::Conflict(m)) if m.code == "duplicate_org_code"));
-    assert_eq!(
-        org::count_in_subtree(&s.db, &t.so.path, None)
-            .await
-            .unwrap(),
-        3
-    );
+    assert_eq!(org::count_in_subtree(&s.db, &t.so.path, None).await.unwrap(), 3);
     assert_eq!(
         audit::count(&s.db).await.unwrap(),
         before,
@@ -257,16 +219,11 @@ both_backends!(reform_history_is_effective_dated, |s: Store| async move {
     .await
     .unwrap();
     assert!(moved.path.is_within(&xa.path));
-    let gone = org::dissolve(&s.db, &sys(), phong.id, reform)
-        .await
-        .unwrap();
+    let gone = org::dissolve(&s.db, &sys(), phong.id, reform).await.unwrap();
     assert_eq!(gone.valid_to, Some(reform));
     let hist = org::versions(&s.db, school.id).await.unwrap();
     assert_eq!(hist.len(), 2);
-    assert_eq!(
-        hist[0].parent_name.as_deref(),
-        Some("Phòng GDĐT huyện Vị Xuyên")
-    );
+    assert_eq!(hist[0].parent_name.as_deref(), Some("Phòng GDĐT huyện Vị Xuyên"));
     assert_eq!(hist[0].valid_to, Some(reform));
     assert_eq!(hist[1].parent_id, Some(xa.id));
     let so_hist = org::versions(&s.db, so.id).await.unwrap();
@@ -352,10 +309,9 @@ both_backends!(accounts_validate_and_normalise, |s: Store| async move {
         .await
         .unwrap();
     assert_eq!((list.len(), total), (1, 1));
-    let (none, _) =
-        accounts::list_users(&s.db, &[t.so.path.child(uuid::Uuid::now_v7())], "", 50, 0)
-            .await
-            .unwrap();
+    let (none, _) = accounts::list_users(&s.db, &[t.so.path.child(uuid::Uuid::now_v7())], "", 50, 0)
+        .await
+        .unwrap();
     assert!(none.is_empty());
 });
 
@@ -369,17 +325,9 @@ both_backends!(login_lockout_and_sessions, |s: Store| async move {
         .await
         .unwrap()
         .unwrap();
-    let info = sessions::lookup(&s.db, &ok.token, ttl)
-        .await
-        .unwrap()
-        .unwrap();
+    let info = sessions::lookup(&s.db, &ok.token, ttl).await.unwrap().unwrap();
     assert_eq!(info.user.id, u.id);
-    assert!(
-        sessions::lookup(&s.db, "forged", ttl)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(sessions::lookup(&s.db, "forged", ttl).await.unwrap().is_none());
     for _ in 0..4 {
         assert_eq!(
             sessions::login(&s.db, "gv.lan", "sai", ttl)
@@ -415,15 +363,8 @@ both_backends!(login_lockout_and_sessions, |s: Store| async move {
         LoginFailure::BadCredentials
     );
     // Disabling ends sessions and refuses logins.
-    accounts::set_active(&s.db, &sys(), u.id, false)
-        .await
-        .unwrap();
-    assert!(
-        sessions::lookup(&s.db, &ok.token, ttl)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    accounts::set_active(&s.db, &sys(), u.id, false).await.unwrap();
+    assert!(sessions::lookup(&s.db, &ok.token, ttl).await.unwrap().is_none());
     assert_eq!(
         sessions::login(&s.db, "gv.lan", "Matkhau2025", ttl)
             .await
@@ -431,9 +372,7 @@ both_backends!(login_lockout_and_sessions, |s: Store| async move {
             .unwrap_err(),
         LoginFailure::Disabled
     );
-    accounts::set_active(&s.db, &sys(), u.id, true)
-        .await
-        .unwrap();
+    accounts::set_active(&s.db, &sys(), u.id, true).await.unwrap();
     // Changing one's password keeps the current session and ends the others.
     let a = sessions::login(&s.db, "gv.lan", "Matkhau2025", ttl)
         .await
@@ -443,12 +382,8 @@ both_backends!(login_lockout_and_sessions, |s: Store| async move {
         .await
         .unwrap()
         .unwrap();
-    let a_info = sessions::lookup(&s.db, &a.token, ttl)
-        .await
-        .unwrap()
-        .unwrap();
-    let wrong =
-        accounts::change_own_password(&s.db, u.id, "sai", "Moi2026abc", "Moi2026abc", None).await;
+    let a_info = sessions::lookup(&s.db, &a.token, ttl).await.unwrap().unwrap();
+    let wrong = accounts::change_own_password(&s.db, u.id, "sai", "Moi2026abc", "Moi2026abc", None).await;
     assert!(matches!(wrong, Err(Error::Conflict(m)) if m.code == "wrong_current_password"));
     accounts::change_own_password(
         &s.db,
@@ -460,36 +395,13 @@ both_backends!(login_lockout_and_sessions, |s: Store| async move {
     )
     .await
     .unwrap();
-    assert!(
-        sessions::lookup(&s.db, &a.token, ttl)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        sessions::lookup(&s.db, &b.token, ttl)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(sessions::lookup(&s.db, &a.token, ttl).await.unwrap().is_some());
+    assert!(sessions::lookup(&s.db, &b.token, ttl).await.unwrap().is_none());
     sessions::logout(&s.db, &a_info).await.unwrap();
-    assert!(
-        sessions::lookup(&s.db, &a.token, ttl)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(sessions::lookup(&s.db, &a.token, ttl).await.unwrap().is_none());
     // Every failure was audited.
-    let trail = audit::for_entity(&s.db, "user", &u.id.to_string())
-        .await
-        .unwrap();
-    assert!(
-        trail
-            .iter()
-            .filter(|e| e.action == "auth.login_failed")
-            .count()
-            >= 7
-    );
+    let trail = audit::for_entity(&s.db, "user", &u.id.to_string()).await.unwrap();
+    assert!(trail.iter().filter(|e| e.action == "auth.login_failed").count() >= 7);
     assert!(trail.iter().any(|e| e.action == "auth.locked"));
 });
 
@@ -535,13 +447,7 @@ both_backends!(grants_resolve_against_data, |s: Store| async move {
     let actor = accounts::actor_for(&s.db, u.id).await.unwrap();
     assert_eq!(actor.grants, vec![g]);
     accounts::revoke(&s.db, &sys(), row.id).await.unwrap();
-    assert!(
-        accounts::actor_for(&s.db, u.id)
-            .await
-            .unwrap()
-            .grants
-            .is_empty()
-    );
+    assert!(accounts::actor_for(&s.db, u.id).await.unwrap().grants.is_empty());
 });
 
 both_backends!(api_tokens, |s: Store| async move {
@@ -563,17 +469,8 @@ both_backends!(api_tokens, |s: Store| async move {
             .is_none()
     );
     tokens::revoke(&s.db, &who, u.id, row.id).await.unwrap();
-    assert!(
-        tokens::authenticate(&s.db, &secret)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        tokens::list(&s.db, u.id).await.unwrap()[0]
-            .revoked_at
-            .is_some()
-    );
+    assert!(tokens::authenticate(&s.db, &secret).await.unwrap().is_none());
+    assert!(tokens::list(&s.db, u.id).await.unwrap()[0].revoked_at.is_some());
 });
 
 both_backends!(audit_chain_catches_tampering, |s: Store| async move {

@@ -60,11 +60,7 @@ impl Metrics {
             "Seconds since the server started",
             uptime_seconds.clone(),
         );
-        registry.register(
-            "logins_failed",
-            "Refused login attempts",
-            logins_failed.clone(),
-        );
+        registry.register("logins_failed", "Refused login attempts", logins_failed.clone());
         Self {
             registry: Mutex::new(registry),
             requests,
@@ -93,8 +89,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let reg = self.registry.lock().expect("metrics registry lock");
-        prometheus_client::encoding::text::encode(&mut out, &reg)
-            .expect("encoding to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &reg).expect("encoding to a String cannot fail");
         out
     }
 }

@@ -24,12 +24,7 @@ pub const LANG_COOKIE: &str = "ts_lang";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "_csrf";
 
-pub fn cookie(
-    name: &'static str,
-    value: String,
-    secure: bool,
-    same_site: SameSite,
-) -> Cookie<'static> {
+pub fn cookie(name: &'static str, value: String, secure: bool, same_site: SameSite) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")
         .http_only(true)
@@ -51,14 +46,11 @@ fn set_cookie(headers: &mut HeaderMap, c: Cookie<'_>) {
 }
 
 pub fn encode_flash(f: &Flash) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::to_vec(f).unwrap_or_default())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(f).unwrap_or_default())
 }
 
 fn decode_flash(s: &str) -> Option<Flash> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -67,10 +59,7 @@ pub fn flash_redirect(to: &str, kind: &str, key: &str, params: Vec<(&str, String
     let f = Flash {
         kind: kind.into(),
         key: key.into(),
-        params: params
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        params: params.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
     };
     let mut r = Redirect::to(to).into_response();
     set_cookie(
@@ -81,11 +70,7 @@ pub fn flash_redirect(to: &str, kind: &str, key: &str, params: Vec<(&str, String
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn is_unsafe(m: &Method) -> bool {
@@ -224,12 +209,7 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
 
     if is_unsafe(req.method()) {
         let needs_check = match (&principal, is_api) {
-            (
-                Some(Principal {
-                    via: Via::Token, ..
-                }),
-                _,
-            ) => false,
+            (Some(Principal { via: Via::Token, .. }), _) => false,
             (None, true) => false,
             _ => true,
         };
@@ -320,9 +300,7 @@ fn plain_error(resp: &Response, max: usize) -> Option<AppError> {
     }
     match resp.status() {
         StatusCode::NOT_FOUND => Some(AppError::not_found()),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            Some(AppError::new(StatusCode::METHOD_NOT_ALLOWED, "not_found"))
-        }
+        StatusCode::METHOD_NOT_ALLOWED => Some(AppError::new(StatusCode::METHOD_NOT_ALLOWED, "not_found")),
         StatusCode::PAYLOAD_TOO_LARGE => Some(too_large(max)),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(AppError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -9,9 +9,12 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the database answers and its schema is the one this binary expects, so a load
+/// balancer never routes to a node whose migrations have not run.
 pub async fn readyz(State(st): State<AppState>) -> Response {
-    match st.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
+    match st.store.pending_migrations().await {
+        Ok(0) => (StatusCode::OK, "ready").into_response(),
+        Ok(n) => (StatusCode::SERVICE_UNAVAILABLE, format!("{n} pending migrations")).into_response(),
         Err(e) => {
             tracing::warn!("not ready: {e}");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()

@@ -37,11 +37,7 @@ impl Builder {
         access: Access,
         mr: MethodRouter<AppState>,
     ) -> Self {
-        self.specs.push(RouteSpec {
-            method,
-            path,
-            access,
-        });
+        self.specs.push(RouteSpec { method, path, access });
         self.router = self.router.route(path, mr);
         self
     }
@@ -61,12 +57,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         .add("GET", "/readyz", Public, get(ops::readyz))
         .add("GET", "/metrics", Public, get(ops::metrics))
         .add("GET", "/static/{name}", Public, get(assets::serve))
-        .add(
-            "GET",
-            "/lang/{code}",
-            Public,
-            get(pages::auth::set_language),
-        )
+        .add("GET", "/lang/{code}", Public, get(pages::auth::set_language))
         // sign-in
         .add("GET", "/login", Public, get(pages::auth::form))
         .add("POST", "/login", Public, post(pages::auth::submit))
@@ -94,12 +85,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         )
         // organisation tree
         .add("GET", "/org", Act(ViewOrgUnit), get(pages::org::index))
-        .add(
-            "GET",
-            "/org/search",
-            Act(ViewOrgUnit),
-            get(pages::org::search),
-        )
+        .add("GET", "/org/search", Act(ViewOrgUnit), get(pages::org::search))
         .add("GET", "/org/{id}", Act(ViewOrgUnit), get(pages::org::show))
         .add(
             "POST",
@@ -121,30 +107,10 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         )
         // accounts and roles
         .add("GET", "/users", Act(ViewUsers), get(pages::users::list))
-        .add(
-            "POST",
-            "/users",
-            Act(ManageUser),
-            post(pages::users::create),
-        )
-        .add(
-            "GET",
-            "/users/new",
-            Act(ManageUser),
-            get(pages::users::new_form),
-        )
-        .add(
-            "GET",
-            "/users/{id}",
-            Act(ViewUsers),
-            get(pages::users::show),
-        )
-        .add(
-            "POST",
-            "/users/{id}",
-            Act(ManageUser),
-            post(pages::users::update),
-        )
+        .add("POST", "/users", Act(ManageUser), post(pages::users::create))
+        .add("GET", "/users/new", Act(ManageUser), get(pages::users::new_form))
+        .add("GET", "/users/{id}", Act(ViewUsers), get(pages::users::show))
+        .add("POST", "/users/{id}", Act(ManageUser), post(pages::users::update))
         .add(
             "POST",
             "/users/{id}/active",
@@ -210,6 +176,12 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/api/v1/org-units/{id}/children",
             Act(ViewOrgUnit),
             get(api::org::children),
+        )
+        .add(
+            "GET",
+            "/api/v1/org-units/{id}/history",
+            Act(ViewOrgUnit),
+            get(api::org::history),
         )
         .add(
             "GET",

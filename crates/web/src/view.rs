@@ -66,9 +66,7 @@ pub fn opt_date(d: &Option<NaiveDate>) -> String {
 }
 
 pub fn datetime(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&vn_offset())
-        .format("%d/%m/%Y %H:%M")
-        .to_string()
+    t.with_timezone(&vn_offset()).format("%d/%m/%Y %H:%M").to_string()
 }
 
 pub fn opt_datetime(t: &Option<DateTime<Utc>>) -> String {
@@ -159,12 +157,7 @@ pub fn nav_for(ctx: &ReqCtx) -> Vec<NavItem> {
     let Some(p) = &ctx.principal else {
         return vec![];
     };
-    let anchors: Vec<_> = p
-        .actor
-        .grants
-        .iter()
-        .map(|g| g.scope.anchor().clone())
-        .collect();
+    let anchors: Vec<_> = p.actor.grants.iter().map(|g| g.scope.anchor().clone()).collect();
     let any = |a: Action| anchors.iter().any(|path| p.can(a, Resource::OrgUnit(path)));
     let mut items = vec![("/", "nav.home")];
     if any(Action::ViewOrgUnit) {

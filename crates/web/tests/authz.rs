@@ -66,13 +66,7 @@ fn cases(t: &Targets) -> Vec<Case> {
         })
     };
     let yes = || -> Box<dyn Fn(&Actor) -> bool> { Box::new(|_| true) };
-    add(
-        "POST",
-        "/logout",
-        "/logout".into(),
-        Body::Form(vec![]),
-        yes(),
-    );
+    add("POST", "/logout", "/logout".into(), Body::Form(vec![]), yes());
     add("GET", "/", "/".into(), Body::None, yes());
     add("GET", "/account", "/account".into(), Body::None, yes());
     add(
@@ -170,6 +164,13 @@ fn cases(t: &Targets) -> Vec<Case> {
             "/api/v1/org-units/{id}/children",
             format!("/api/v1/org-units/{id}/children"),
             Body::None,
+            Box::new(view.clone()),
+        );
+        add(
+            "GET",
+            "/api/v1/org-units/{id}/history",
+            format!("/api/v1/org-units/{id}/history"),
+            Body::None,
             Box::new(view),
         );
         let pm = path.clone();
@@ -209,19 +210,14 @@ fn cases(t: &Targets) -> Vec<Case> {
             "POST",
             "/users",
             "/users".into(),
-            Body::Form(vec![
-                ("owner_org_id", id.to_string()),
-                ("username", "x".into()),
-            ]),
+            Body::Form(vec![("owner_org_id", id.to_string()), ("username", "x".into())]),
             Box::new(owner_ok.clone()),
         );
         add(
             "POST",
             "/api/v1/users",
             "/api/v1/users".into(),
-            Body::Json(
-                json!({"owner_org_id": id, "username": "x", "display_name": "X", "password": "p"}),
-            ),
+            Body::Json(json!({"owner_org_id": id, "username": "x", "display_name": "X", "password": "p"})),
             Box::new(owner_ok),
         );
     }
@@ -238,8 +234,7 @@ fn cases(t: &Targets) -> Vec<Case> {
     for (owner, uid) in [(&t.s, t.user_s), (&t.p, t.user_p)] {
         let ov = owner.clone();
         // Everyone may read their own account.
-        let view =
-            move |a: &Actor| a.user_id == uid || can(a, Action::ViewUsers, Resource::OrgUnit(&ov));
+        let view = move |a: &Actor| a.user_id == uid || can(a, Action::ViewUsers, Resource::OrgUnit(&ov));
         let om = owner.clone();
         let manage = move |a: &Actor| can(a, Action::ManageUser, Resource::User { owner: &om });
         add(
@@ -393,13 +388,7 @@ fn cases(t: &Targets) -> Vec<Case> {
     v
 }
 
-async fn send(
-    app: &TestApp,
-    c: &reqwest::Client,
-    case: &Case,
-    path: &str,
-    token: Option<&str>,
-) -> u16 {
+async fn send(app: &TestApp, c: &reqwest::Client, case: &Case, path: &str, token: Option<&str>) -> u16 {
     let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
     let mut rb = c.request(method, app.url(path));
     if let Some(t) = token {
@@ -441,10 +430,7 @@ async fn fresh_grant(app: &TestApp, user: Uuid, school: Uuid) -> Uuid {
 
 app_test!(every_route_every_role, async |app: &TestApp| {
     let db = &app.store().db;
-    let admin_s = accounts::by_username(db, "admin.thcs")
-        .await
-        .unwrap()
-        .unwrap();
+    let admin_s = accounts::by_username(db, "admin.thcs").await.unwrap().unwrap();
     let s = org::get(db, admin_s.owner_org_id).await.unwrap();
     let p = org::by_code(db, "08").await.unwrap();
     let s2 = org::in_subtree(db, &p.path, Some(OrgKind::School))
@@ -461,11 +447,7 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         p: p.path.clone(),
         s: s.path.clone(),
         s2: s2.path.clone(),
-        user_s: accounts::by_username(db, "gvbm.thcs")
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
+        user_s: accounts::by_username(db, "gvbm.thcs").await.unwrap().unwrap().id,
         user_p: accounts::by_username(db, "chuyenvien.so")
             .await
             .unwrap()
@@ -496,10 +478,8 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         let token = app.token(username).await;
         for case in &all {
             let path = if case.fresh_grant {
-                case.path.replace(
-                    "{gid}",
-                    &fresh_grant(app, t.user_s, t.s_id).await.to_string(),
-                )
+                case.path
+                    .replace("{gid}", &fresh_grant(app, t.user_s, t.s_id).await.to_string())
             } else {
                 case.path.clone()
             };
@@ -527,8 +507,7 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         let path = case.path.replace("{gid}", &Uuid::now_v7().to_string());
         let status = send(app, &client, case, &path, None).await;
         let expected = if path.starts_with("/api/") { 401 } else { 303 };
-        let ok = status == expected
-            || (case.method != "GET" && !path.starts_with("/api/") && status == 403);
+        let ok = status == expected || (case.method != "GET" && !path.starts_with("/api/") && status == 403);
         if !ok {
             failures.push(format!(
                 "anonymous: {} {path} → {status} (expected {expected})",

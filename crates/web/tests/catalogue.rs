@@ -37,9 +37,7 @@ fn scan(dir: &Path, out: &mut Vec<(String, String)>) {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
                 && !piece.ends_with('.')
-                && ![".html", ".css", ".js"]
-                    .iter()
-                    .any(|ext| piece.ends_with(ext));
+                && ![".html", ".css", ".js"].iter().any(|ext| piece.ends_with(ext));
             if is_key {
                 out.push((p.display().to_string(), piece.to_string()));
             }
@@ -53,11 +51,7 @@ fn every_named_key_exists() {
     let mut found = vec![];
     scan(&root.join("templates"), &mut found);
     scan(&root.join("src"), &mut found);
-    assert!(
-        found.len() > 100,
-        "the scan finds the keys ({})",
-        found.len()
-    );
+    assert!(found.len() > 100, "the scan finds the keys ({})", found.len());
     for locale in [Locale::Vi, Locale::En] {
         let known = keys(locale);
         let missing: Vec<_> = found

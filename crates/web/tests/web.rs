@@ -17,10 +17,7 @@ app_test!(login_dashboard_logout, async |app: &TestApp| {
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login?next=%2Fusers");
     // Wrong password: 401 with the Vietnamese message, the form keeps the username.
-    let bad = app
-        .login_with("admin.thcs", "sai-mat-khau1")
-        .await
-        .unwrap_err();
+    let bad = app.login_with("admin.thcs", "sai-mat-khau1").await.unwrap_err();
     assert_eq!(bad.status(), 401);
     let html = bad.text().await.unwrap();
     assert!(html.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
@@ -68,14 +65,7 @@ app_test!(navigation_follows_roles, async |app: &TestApp| {
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("Không có quyền"));
     let (so, _) = app.login("admin.so").await;
-    let html = so
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = so.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("href=\"/audit\""));
 });
 
@@ -96,12 +86,7 @@ app_test!(csrf_is_enforced, async |app: &TestApp| {
             .await
             .unwrap();
         assert_eq!(r.status(), 403);
-        assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("Phiên biểu mẫu không hợp lệ")
-        );
+        assert!(r.text().await.unwrap().contains("Phiên biểu mẫu không hợp lệ"));
     }
     // The header works as well as the field (htmx sends it).
     let r = c
@@ -160,10 +145,7 @@ app_test!(lockout_after_five_failures, async |app: &TestApp| {
             401
         );
     }
-    let r = app
-        .login_with("ketoan.thcs", "sai-mat-khau1")
-        .await
-        .unwrap_err();
+    let r = app.login_with("ketoan.thcs", "sai-mat-khau1").await.unwrap_err();
     assert_eq!(r.status(), 429);
     assert!(r.text().await.unwrap().contains("15 phút"));
     let r = app
@@ -178,13 +160,7 @@ app_test!(lockout_after_five_failures, async |app: &TestApp| {
     let failed = audit::for_entity(&app.store().db, "user", &u.id.to_string())
         .await
         .unwrap();
-    assert!(
-        failed
-            .iter()
-            .filter(|e| e.action == "auth.login_failed")
-            .count()
-            >= 6
-    );
+    assert!(failed.iter().filter(|e| e.action == "auth.login_failed").count() >= 6);
 });
 
 app_test!(api_errors_have_stable_codes, async |app: &TestApp| {
@@ -264,10 +240,7 @@ app_test!(api_errors_have_stable_codes, async |app: &TestApp| {
     assert_eq!(r.status(), 404);
     let e = json_of(r).await;
     assert_eq!(e["error"]["code"], "unknown_org_code");
-    assert_eq!(
-        e["error"]["message"],
-        "Không có đơn vị nào mang mã «99999999»."
-    );
+    assert_eq!(e["error"]["message"], "Không có đơn vị nào mang mã «99999999».");
     // Outside the caller's scope: the Sở and another school.
     let so = org::by_code(&app.store().db, "08").await.unwrap();
     let r = c
@@ -308,10 +281,7 @@ app_test!(api_errors_have_stable_codes, async |app: &TestApp| {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        json_of(r).await["error"]["message"],
-        "No unit has the code «77»."
-    );
+    assert_eq!(json_of(r).await["error"]["message"], "No unit has the code «77».");
     assert_eq!(
         audit::count(&app.store().db).await.unwrap(),
         before + 1,
@@ -386,26 +356,12 @@ app_test!(api_manages_users_and_roles, async |app: &TestApp| {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let trail = audit::for_entity(&app.store().db, "user", &id)
-        .await
-        .unwrap();
+    let trail = audit::for_entity(&app.store().db, "user", &id).await.unwrap();
     let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["user.create", "user.disable"]);
     assert_eq!(trail[1].actor_label, "admin.thcs");
-    assert!(
-        trail[1]
-            .before
-            .as_deref()
-            .unwrap()
-            .contains("\"active\":true")
-    );
-    assert!(
-        trail[1]
-            .after
-            .as_deref()
-            .unwrap()
-            .contains("\"active\":false")
-    );
+    assert!(trail[1].before.as_deref().unwrap().contains("\"active\":true"));
+    assert!(trail[1].after.as_deref().unwrap().contains("\"active\":false"));
     assert!(
         !trail[0].after.as_deref().unwrap().contains("argon2"),
         "no password hash in the audit"
@@ -466,14 +422,7 @@ app_test!(pages_manage_users_and_keep_input, async |app: &TestApp| {
         .unwrap();
     assert_eq!(r.status(), 303);
     let loc = r.headers()["location"].to_str().unwrap().to_string();
-    let page = c
-        .get(app.url(&loc))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c.get(app.url(&loc)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Đã tạo tài khoản «gv.minh»."));
     assert_eq!(csrf_of(&page), csrf);
     assert!(app.login_with("gv.minh", "Matkhau2025").await.is_ok());
@@ -519,12 +468,7 @@ app_test!(org_browser_and_school_years, async |app: &TestApp| {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("value=\"Trường Tiểu học Mới\"")
-    );
+    assert!(r.text().await.unwrap().contains("value=\"Trường Tiểu học Mới\""));
     let r = c
         .post(app.url(&format!("/org/{}/children", xa.id)))
         .form(&[
@@ -556,6 +500,30 @@ app_test!(org_browser_and_school_years, async |app: &TestApp| {
         .unwrap();
     assert!(html.contains("2026-2027"));
     assert!(html.contains("Học kỳ II"));
+    // The reform is visible through the API too: a school moved from a district office.
+    let token = app.token("admin.so").await;
+    let moved = org::in_subtree(
+        &app.store().db,
+        &xa.path,
+        Some(truongso_core::org::OrgKind::School),
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|u| u.id != new_school.id)
+    .unwrap();
+    let hist = json_of(
+        reqwest::Client::new()
+            .get(app.url(&format!("/api/v1/org-units/{}/history", moved.id)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(hist.as_array().unwrap().len(), 2, "{hist}");
+    assert_eq!(hist[0]["valid_to"], "2025-07-01");
+    assert_eq!(hist[1]["parent_id"], xa.id.to_string());
 });
 
 app_test!(operations_endpoints, async |app: &TestApp| {
@@ -570,10 +538,7 @@ app_test!(operations_endpoints, async |app: &TestApp| {
             .unwrap(),
         "ok"
     );
-    assert_eq!(
-        c.get(app.url("/readyz")).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(c.get(app.url("/readyz")).send().await.unwrap().status(), 200);
     c.get(app.url("/login")).send().await.unwrap();
     let m = c
         .get(app.url("/metrics"))
@@ -602,6 +567,7 @@ app_test!(operations_endpoints, async |app: &TestApp| {
     for p in [
         "/api/v1/me",
         "/api/v1/org-units",
+        "/api/v1/org-units/{id}/history",
         "/api/v1/users/{id}/grants",
         "/api/v1/grants/{id}",
     ] {

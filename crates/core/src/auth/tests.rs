@@ -44,14 +44,7 @@ fn actor(role: Role, scope: Scope) -> Actor {
 
 /// (label, actor) for every role on the scope it is normally granted on.
 fn actors(t: &Tree) -> Vec<(&'static str, Actor)> {
-    let school = |r| {
-        actor(
-            r,
-            Scope::School {
-                school: t.s.clone(),
-            },
-        )
-    };
+    let school = |r| actor(r, Scope::School { school: t.s.clone() });
     vec![
         (
             "admin@P",
@@ -165,12 +158,7 @@ fn answers(actor: &Actor, t: &Tree) -> String {
         ),
         (Role::Admin, Scope::Subtree { root: t.s.clone() }),
         (Role::Officer, Scope::Subtree { root: t.c.clone() }),
-        (
-            Role::Principal,
-            Scope::School {
-                school: t.s.clone(),
-            },
-        ),
+        (Role::Principal, Scope::School { school: t.s.clone() }),
     ];
     let grant: String = grants
         .iter()

@@ -8,10 +8,7 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 fn table(name: &str) -> TableCreateStatement {
-    Table::create()
-        .table(Alias::new(name))
-        .if_not_exists()
-        .take()
+    Table::create().table(Alias::new(name)).if_not_exists().take()
 }
 
 #[async_trait::async_trait]
@@ -37,8 +34,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("org_units", &["path"], true)).await?;
-        m.create_index(index("org_units", &["parent_id"], false))
-            .await?;
+        m.create_index(index("org_units", &["parent_id"], false)).await?;
         m.create_index(index("org_units", &["code"], false)).await?;
 
         m.create_table(
@@ -52,20 +48,12 @@ impl MigrationTrait for Migration {
                 .col(date_null("valid_to"))
                 .col(text_null("note"))
                 .col(ts("created_at"))
-                .foreign_key(&mut fk_cascade(
-                    "org_unit_versions",
-                    "org_unit_id",
-                    "org_units",
-                ))
+                .foreign_key(&mut fk_cascade("org_unit_versions", "org_unit_id", "org_units"))
                 .take(),
         )
         .await?;
-        m.create_index(index(
-            "org_unit_versions",
-            &["org_unit_id", "valid_from"],
-            true,
-        ))
-        .await?;
+        m.create_index(index("org_unit_versions", &["org_unit_id", "valid_from"], true))
+            .await?;
         m.create_index(index("org_unit_versions", &["code"], false))
             .await?;
 
@@ -114,8 +102,7 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("classes", &["school_year_id", "name"], true))
             .await?;
-        m.create_index(index("classes", &["school_id"], false))
-            .await?;
+        m.create_index(index("classes", &["school_id"], false)).await?;
 
         m.create_table(
             table("learners")
@@ -132,8 +119,7 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("learners", &["school_id"], false))
-            .await?;
+        m.create_index(index("learners", &["school_id"], false)).await?;
 
         m.create_table(
             table("users")
@@ -156,8 +142,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("users", &["username"], true)).await?;
-        m.create_index(index("users", &["owner_org_id"], false))
-            .await?;
+        m.create_index(index("users", &["owner_org_id"], false)).await?;
 
         m.create_table(
             table("role_grants")
@@ -178,19 +163,13 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("role_grants", &["user_id"], false))
-            .await?;
+        m.create_index(index("role_grants", &["user_id"], false)).await?;
         m.create_index(index("role_grants", &["org_unit_id"], false))
             .await?;
 
         m.create_table(
             table("sessions")
-                .col(
-                    ColumnDef::new(Alias::new("id"))
-                        .text()
-                        .not_null()
-                        .primary_key(),
-                )
+                .col(ColumnDef::new(Alias::new("id")).text().not_null().primary_key())
                 .col(uuid("user_id"))
                 .col(text("csrf_token"))
                 .col(ts("created_at"))
@@ -200,10 +179,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("sessions", &["user_id"], false))
-            .await?;
-        m.create_index(index("sessions", &["expires_at"], false))
-            .await?;
+        m.create_index(index("sessions", &["user_id"], false)).await?;
+        m.create_index(index("sessions", &["expires_at"], false)).await?;
 
         m.create_table(
             table("api_tokens")
@@ -220,8 +197,7 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("api_tokens", &["token_hash"], true))
-            .await?;
+        m.create_index(index("api_tokens", &["token_hash"], true)).await?;
 
         m.create_table(
             table("audit_events")
@@ -263,11 +239,7 @@ impl MigrationTrait for Migration {
         let seed_head = Query::insert()
             .into_table(Alias::new("audit_head"))
             .columns([Alias::new("id"), Alias::new("seq"), Alias::new("hash")])
-            .values_panic([
-                1.into(),
-                0i64.into(),
-                truongso_core::audit::GENESIS_HASH.into(),
-            ])
+            .values_panic([1.into(), 0i64.into(), truongso_core::audit::GENESIS_HASH.into()])
             .to_owned();
         m.exec_stmt(seed_head).await?;
         Ok(())

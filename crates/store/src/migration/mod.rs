@@ -41,10 +41,7 @@ pub(crate) mod cols {
         ColumnDef::new(Alias::new(name)).integer().not_null().take()
     }
     pub fn bigint(name: &str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name))
-            .big_integer()
-            .not_null()
-            .take()
+        ColumnDef::new(Alias::new(name)).big_integer().not_null().take()
     }
     pub fn boolean(name: &str) -> ColumnDef {
         ColumnDef::new(Alias::new(name)).boolean().not_null().take()
@@ -76,9 +73,7 @@ pub(crate) mod cols {
             .take()
     }
     pub fn fk_cascade(table: &str, col: &str, target: &str) -> ForeignKeyCreateStatement {
-        fk(table, col, target)
-            .on_delete(ForeignKeyAction::Cascade)
-            .take()
+        fk(table, col, target).on_delete(ForeignKeyAction::Cascade).take()
     }
     pub fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
         let mut i = Index::create();

@@ -61,11 +61,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
             )),
-            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-            )
-            .with("max", "1024 KiB")),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with("max", "1024 KiB"))
+            }
             Err(r) => Err(AppError::bad_request("malformed_json").with("detail", r.body_text())),
         }
     }
@@ -77,9 +75,7 @@ struct Security;
 
 impl Modify for Security {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{
-            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-        };
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
         let c = api.components.get_or_insert_with(Default::default);
         c.add_security_scheme(
             "bearer",
@@ -106,6 +102,7 @@ impl Modify for Security {
         org::list_units,
         org::get_unit,
         org::children,
+        org::history,
         org::create_unit,
         users::list_users,
         users::get_user,

@@ -93,9 +93,7 @@ pub async fn list_units(
         }
         match q.q {
             Some(query) => org::search(db, &roots, &query, 100).await?,
-            None => {
-                org::get_many(db, &roots.iter().map(OrgPath::last_id).collect::<Vec<_>>()).await?
-            }
+            None => org::get_many(db, &roots.iter().map(OrgPath::last_id).collect::<Vec<_>>()).await?,
         }
     };
     Ok(Json(units.into_iter().map(OrgUnitDto::from).collect()))
@@ -182,4 +180,41 @@ pub async fn create_unit(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(unit.into())))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgVersionDto {
+    pub name: String,
+    pub code: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub parent_name: Option<String>,
+    pub valid_from: chrono::NaiveDate,
+    /// Exclusive end; `null` while in force.
+    pub valid_to: Option<chrono::NaiveDate>,
+    pub note: Option<String>,
+}
+
+/// The effective-dated history of a unit's name, code and parent.
+#[utoipa::path(get, path = "/api/v1/org-units/{id}/history", tag = "org", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<OrgVersionDto>), (status = 403, body = crate::api::ErrorBody)))]
+pub async fn history(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Vec<OrgVersionDto>> {
+    visible(&st, &p, id).await?;
+    let rows = org::versions(&st.store.db, id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|v| OrgVersionDto {
+                name: v.name,
+                code: v.code,
+                parent_id: v.parent_id,
+                parent_name: v.parent_name,
+                valid_from: v.valid_from,
+                valid_to: v.valid_to,
+                note: v.note,
+            })
+            .collect(),
+    ))
 }

@@ -70,10 +70,7 @@ async fn owner_path(st: &AppState, u: &UserRow) -> AppResult<OrgPath> {
 async fn viewable(st: &AppState, p: &Principal, id: Uuid) -> AppResult<UserRow> {
     let u = accounts::get_user(&st.store.db, id).await?;
     if u.id != p.user.id {
-        p.require(
-            Action::ViewUsers,
-            Resource::OrgUnit(&owner_path(st, &u).await?),
-        )?;
+        p.require(Action::ViewUsers, Resource::OrgUnit(&owner_path(st, &u).await?))?;
     }
     Ok(u)
 }

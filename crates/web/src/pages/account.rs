@@ -87,12 +87,7 @@ pub async fn change_password(
     )
     .await;
     match result {
-        Ok(()) => Ok(flash_redirect(
-            "/account",
-            "success",
-            "password.changed",
-            vec![],
-        )),
+        Ok(()) => Ok(flash_redirect("/account", "success", "password.changed", vec![])),
         Err(e) => {
             let e = AppError::from(e);
             if e.status.is_server_error() {
@@ -142,10 +137,5 @@ pub async fn revoke_token(
 ) -> AppResult<Response> {
     p.require(Action::ManageOwnTokens, Resource::Own)?;
     tokens::revoke(&st.store.db, &p.actor_ref(), p.user.id, id).await?;
-    Ok(flash_redirect(
-        "/account",
-        "success",
-        "tokens.revoked",
-        vec![],
-    ))
+    Ok(flash_redirect("/account", "success", "tokens.revoked", vec![]))
 }

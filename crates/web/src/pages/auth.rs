@@ -58,17 +58,11 @@ pub async fn submit(
     Ctx(ctx): Ctx,
     PageForm(f): PageForm<LoginForm>,
 ) -> crate::error::AppResult<Response> {
-    let outcome =
-        sessions::login(&st.store.db, &f.username, &f.password, st.cfg.session_ttl).await?;
+    let outcome = sessions::login(&st.store.db, &f.username, &f.password, st.cfg.session_ttl).await?;
     match outcome {
         Ok(s) => {
             let mut r = Redirect::to(&safe_next(f.next.as_deref())).into_response();
-            let c = cookie(
-                SESSION_COOKIE,
-                s.token,
-                st.cfg.secure_cookies,
-                SameSite::Lax,
-            );
+            let c = cookie(SESSION_COOKIE, s.token, st.cfg.secure_cookies, SameSite::Lax);
             r.headers_mut().append(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&c.to_string()).expect("cookie is ASCII"),
@@ -109,10 +103,7 @@ pub async fn submit(
     }
 }
 
-pub async fn logout(
-    State(st): State<AppState>,
-    Ctx(ctx): Ctx,
-) -> crate::error::AppResult<Response> {
+pub async fn logout(State(st): State<AppState>, Ctx(ctx): Ctx) -> crate::error::AppResult<Response> {
     if let Some(p) = &ctx.principal
         && let Via::Session { session_id } = &p.via
     {
@@ -137,12 +128,7 @@ pub async fn logout(
 pub async fn set_language(Path(code): Path<String>) -> Response {
     let locale = Locale::parse(&code).unwrap_or_default();
     let mut r = Redirect::to("/").into_response();
-    let c = cookie(
-        LANG_COOKIE,
-        locale.as_str().to_string(),
-        false,
-        SameSite::Lax,
-    );
+    let c = cookie(LANG_COOKIE, locale.as_str().to_string(), false, SameSite::Lax);
     r.headers_mut().append(
         header::SET_COOKIE,
         HeaderValue::from_str(&c.to_string()).expect("ASCII"),

@@ -25,10 +25,7 @@ struct Dashboard {
     cards: Vec<Card>,
 }
 
-pub async fn dashboard(
-    State(st): State<AppState>,
-    Authed { ctx, p }: Authed,
-) -> AppResult<Response> {
+pub async fn dashboard(State(st): State<AppState>, Authed { ctx, p }: Authed) -> AppResult<Response> {
     let l = Layout::titled(&ctx, "dashboard.title");
     let t = l.t;
     let db = &st.store.db;
@@ -46,15 +43,9 @@ pub async fn dashboard(
                     t.s("dashboard.schools_in_scope").to_string(),
                     c.schools.to_string(),
                 ));
-                stats.push((
-                    t.s("dashboard.units_in_scope").to_string(),
-                    c.units.to_string(),
-                ));
+                stats.push((t.s("dashboard.units_in_scope").to_string(), c.units.to_string()));
                 if p.can(Action::ViewUsers, Resource::OrgUnit(&g.org_path)) {
-                    stats.push((
-                        t.s("dashboard.users_in_scope").to_string(),
-                        c.users.to_string(),
-                    ));
+                    stats.push((t.s("dashboard.users_in_scope").to_string(), c.users.to_string()));
                 }
             }
             ScopeKind::School | ScopeKind::Class | ScopeKind::ClassSubject => {
@@ -71,11 +62,7 @@ pub async fn dashboard(
                     ));
                 }
                 if let Some(c) = &g.class_name {
-                    let subject = g
-                        .subject
-                        .as_ref()
-                        .map(|s| format!(" · {s}"))
-                        .unwrap_or_default();
+                    let subject = g.subject.as_ref().map(|s| format!(" · {s}")).unwrap_or_default();
                     stats.push((t.s("dashboard.class").to_string(), format!("{c}{subject}")));
                 }
             }

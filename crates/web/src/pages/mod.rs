@@ -82,17 +82,14 @@ where
 
 /// Empty strings from forms mean "not given".
 pub fn blank(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    s.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 pub fn parse_uuid(s: &Option<String>, field: &'static str) -> Result<Option<uuid::Uuid>, AppError> {
     blank(s)
         .map(|v| {
-            uuid::Uuid::parse_str(&v).map_err(|_| {
-                AppError::invalid(field, truongso_core::DomainError::InvalidCharacters)
-            })
+            uuid::Uuid::parse_str(&v)
+                .map_err(|_| AppError::invalid(field, truongso_core::DomainError::InvalidCharacters))
         })
         .transpose()
 }

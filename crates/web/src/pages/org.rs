@@ -141,8 +141,7 @@ async fn render_unit(
     } else {
         vec![]
     };
-    let can_manage =
-        p.can(Action::ManageOrgUnit, Resource::OrgUnit(&unit.path)) && unit.is_current();
+    let can_manage = p.can(Action::ManageOrgUnit, Resource::OrgUnit(&unit.path)) && unit.is_current();
     let child_kinds = OrgKind::ALL
         .into_iter()
         .filter(|k| k.may_have_parent(Some(unit.kind)))
@@ -241,15 +240,7 @@ pub async fn create_child(
                 message,
                 ..Default::default()
             };
-            render_unit(
-                &st,
-                &ctx,
-                &p,
-                parent,
-                forms,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render_unit(&st, &ctx, &p, parent, forms, StatusCode::UNPROCESSABLE_ENTITY).await
         },
     )
     .await
@@ -300,8 +291,8 @@ pub async fn rename(
 }
 
 fn calendar(f: &YearForm) -> AppResult<YearCalendar> {
-    let year = SchoolYear::parse(&f.year.clone().unwrap_or_default())
-        .map_err(|e| AppError::invalid("year", e))?;
+    let year =
+        SchoolYear::parse(&f.year.clone().unwrap_or_default()).map_err(|e| AppError::invalid("year", e))?;
     let typical = YearCalendar::typical(year);
     let d = |v: &Option<String>, field, default| -> AppResult<chrono::NaiveDate> {
         Ok(date_field(v, field)?.unwrap_or(default))

@@ -143,21 +143,10 @@ async fn new_page(
         return Err(AppError::forbidden());
     }
     let (l, errors, status) = Layout::titled(ctx, "users.create").with_error(e);
-    Ok(render(
-        status,
-        &NewPage {
-            l,
-            f,
-            errors,
-            owners,
-        },
-    ))
+    Ok(render(status, &NewPage { l, f, errors, owners }))
 }
 
-pub async fn new_form(
-    State(st): State<AppState>,
-    Authed { ctx, p }: Authed,
-) -> AppResult<Response> {
+pub async fn new_form(State(st): State<AppState>, Authed { ctx, p }: Authed) -> AppResult<Response> {
     new_page(&st, &ctx, &p, UserForm::default(), None).await
 }
 
@@ -193,19 +182,7 @@ pub async fn create(
                 vec![("username", u.username)],
             )
         },
-        async |e| {
-            new_page(
-                &st,
-                &ctx,
-                &p,
-                UserForm {
-                    password: None,
-                    ..f
-                },
-                Some(e),
-            )
-            .await
-        },
+        async |e| new_page(&st, &ctx, &p, UserForm { password: None, ..f }, Some(e)).await,
     )
     .await
 }
@@ -381,18 +358,10 @@ pub async fn set_active(
 ) -> AppResult<Response> {
     let who = p.actor_ref();
     let active = f.active == "true";
-    account_write(
-        &st,
-        &ctx,
-        &p,
-        id,
-        UserForm::default(),
-        "users.saved",
-        || async {
-            accounts::set_active(&st.store.db, &who, id, active).await?;
-            Ok(())
-        },
-    )
+    account_write(&st, &ctx, &p, id, UserForm::default(), "users.saved", || async {
+        accounts::set_active(&st.store.db, &who, id, active).await?;
+        Ok(())
+    })
     .await
 }
 
@@ -402,18 +371,10 @@ pub async fn unlock(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let who = p.actor_ref();
-    account_write(
-        &st,
-        &ctx,
-        &p,
-        id,
-        UserForm::default(),
-        "users.saved",
-        || async {
-            accounts::unlock(&st.store.db, &who, id).await?;
-            Ok(())
-        },
-    )
+    account_write(&st, &ctx, &p, id, UserForm::default(), "users.saved", || async {
+        accounts::unlock(&st.store.db, &who, id).await?;
+        Ok(())
+    })
     .await
 }
 
@@ -458,9 +419,8 @@ impl GrantForm {
     pub fn spec(&self) -> AppResult<GrantSpec> {
         Ok(GrantSpec {
             role: self.role.clone().unwrap_or_default(),
-            org_unit_id: parse_uuid(&self.org_unit_id, "org_unit_id")?.ok_or_else(|| {
-                AppError::invalid("org_unit_id", truongso_core::DomainError::Required)
-            })?,
+            org_unit_id: parse_uuid(&self.org_unit_id, "org_unit_id")?
+                .ok_or_else(|| AppError::invalid("org_unit_id", truongso_core::DomainError::Required))?,
             class_id: parse_uuid(&self.class_id, "class_id")?,
             subject: blank(&self.subject),
             learner_id: parse_uuid(&self.learner_id, "learner_id")?,

@@ -63,11 +63,7 @@ impl TestApp {
             .expect("login succeeds")
     }
 
-    pub async fn login_with(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<(Client, String), Response> {
+    pub async fn login_with(&self, username: &str, password: &str) -> Result<(Client, String), Response> {
         let c = self.client();
         let html = c
             .get(self.url("/login"))
