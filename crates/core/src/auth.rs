@@ -275,8 +275,10 @@ pub enum Resource<'a> {
     Own,
     /// An org unit, by its path.
     OrgUnit(&'a OrgPath),
-    /// An account, by the path of the unit that owns it.
-    User { owner: &'a OrgPath },
+    /// An account, by the path of the unit that owns it and the grants it holds: managing an
+    /// account (password reset, disabling) is taking it over, so the actor must be able to
+    /// grant every role the account holds.
+    User { owner: &'a OrgPath, grants: &'a [Grant] },
     /// A role to be granted on a scope.
     Grant { role: Role, scope: &'a Scope },
     /// The whole installation (audit chain).
@@ -321,10 +323,22 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             .grants
             .iter()
             .any(|g| (g.role == Role::Admin || g.role.leads_school()) && path.is_within(g.scope.anchor())),
-        (ManageUser, Resource::User { owner }) => actor
-            .grants
-            .iter()
-            .any(|g| g.role == Role::Admin && owner.is_within(g.scope.anchor())),
+        (ManageUser, Resource::User { owner, grants }) => {
+            actor
+                .grants
+                .iter()
+                .any(|g| g.role == Role::Admin && owner.is_within(g.scope.anchor()))
+                && grants.iter().all(|t| {
+                    can(
+                        actor,
+                        GrantRole,
+                        Resource::Grant {
+                            role: t.role,
+                            scope: &t.scope,
+                        },
+                    )
+                })
+        }
         (GrantRole, Resource::Grant { role, scope }) => actor.grants.iter().any(|g| {
             let inside = scope.anchor().is_within(g.scope.anchor());
             match g.role {

@@ -7,7 +7,7 @@ mod common;
 
 use common::TestApp;
 use serde_json::json;
-use truongso_core::auth::{Action, Actor, Resource, Role, Scope};
+use truongso_core::auth::{Action, Actor, Grant, Resource, Role, Scope};
 use truongso_core::org::{OrgKind, OrgPath};
 use truongso_store::accounts::{self, GrantSpec};
 use truongso_store::demo::DEMO_USERNAMES;
@@ -21,6 +21,17 @@ enum Body {
     Json(serde_json::Value),
 }
 
+/// Grants currently held by the target accounts (they change as the test grants and revokes).
+struct Held(std::collections::HashMap<Uuid, Vec<Grant>>);
+
+impl Held {
+    fn of(&self, id: Uuid) -> &[Grant] {
+        self.0.get(&id).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+type Expect = Box<dyn Fn(&Actor, &Held) -> bool>;
+
 struct Case {
     method: &'static str,
     route: &'static str,
@@ -28,7 +39,7 @@ struct Case {
     body: Body,
     /// Create a fresh librarian grant on the target user first and substitute its id for `{gid}`.
     fresh_grant: bool,
-    expect: Box<dyn Fn(&Actor) -> bool>,
+    expect: Expect,
 }
 
 struct Targets {
@@ -41,6 +52,8 @@ struct Targets {
     s_code: String,
     user_s: Uuid,
     user_p: Uuid,
+    /// Owned by the school but administrator of the Sở: only the Sở's administrators may manage it.
+    user_esc: Uuid,
 }
 
 fn can(a: &Actor, action: Action, r: Resource<'_>) -> bool {
@@ -55,7 +68,7 @@ fn any_anchor(a: &Actor, action: Action) -> bool {
 
 fn cases(t: &Targets) -> Vec<Case> {
     let mut v: Vec<Case> = vec![];
-    let mut add = |method, route, path: String, body, expect: Box<dyn Fn(&Actor) -> bool>| {
+    let mut add = |method, route, path: String, body, expect: Expect| {
         v.push(Case {
             method,
             route,
@@ -65,7 +78,7 @@ fn cases(t: &Targets) -> Vec<Case> {
             expect,
         })
     };
-    let yes = || -> Box<dyn Fn(&Actor) -> bool> { Box::new(|_| true) };
+    let yes = || -> Expect { Box::new(|_, _| true) };
     add("POST", "/logout", "/logout".into(), Body::Form(vec![]), yes());
     add("GET", "/", "/".into(), Body::None, yes());
     add("GET", "/account", "/account".into(), Body::None, yes());
@@ -95,48 +108,49 @@ fn cases(t: &Targets) -> Vec<Case> {
         "/org",
         "/org".into(),
         Body::None,
-        Box::new(|a| any_anchor(a, Action::ViewOrgUnit)),
+        Box::new(|a, _| any_anchor(a, Action::ViewOrgUnit)),
     );
     add(
         "GET",
         "/org/search",
         "/org/search?q=truong".into(),
         Body::None,
-        Box::new(|a| any_anchor(a, Action::ViewOrgUnit)),
+        Box::new(|a, _| any_anchor(a, Action::ViewOrgUnit)),
     );
     add(
         "GET",
         "/api/v1/org-units",
         "/api/v1/org-units".into(),
         Body::None,
-        Box::new(|a| any_anchor(a, Action::ViewOrgUnit)),
+        Box::new(|a, _| any_anchor(a, Action::ViewOrgUnit)),
     );
     add(
         "GET",
         "/users",
         "/users".into(),
         Body::None,
-        Box::new(|a| any_anchor(a, Action::ViewUsers)),
+        Box::new(|a, _| any_anchor(a, Action::ViewUsers)),
     );
     add(
         "GET",
         "/api/v1/users",
         "/api/v1/users".into(),
         Body::None,
-        Box::new(|a| any_anchor(a, Action::ViewUsers)),
+        Box::new(|a, _| any_anchor(a, Action::ViewUsers)),
     );
     add(
         "GET",
         "/users/new",
         "/users/new".into(),
         Body::None,
-        Box::new(|a| {
+        Box::new(|a, _| {
             a.grants.iter().any(|g| {
                 can(
                     a,
                     Action::ManageUser,
                     Resource::User {
                         owner: g.scope.anchor(),
+                        grants: &[],
                     },
                 )
             })
@@ -144,7 +158,7 @@ fn cases(t: &Targets) -> Vec<Case> {
     );
     for (path, id) in [(&t.p, t.p_id), (&t.s, t.s_id), (&t.s2, t.s2_id)] {
         let pv = path.clone();
-        let view = move |a: &Actor| can(a, Action::ViewOrgUnit, Resource::OrgUnit(&pv));
+        let view = move |a: &Actor, _h: &Held| can(a, Action::ViewOrgUnit, Resource::OrgUnit(&pv));
         add(
             "GET",
             "/org/{id}",
@@ -174,7 +188,7 @@ fn cases(t: &Targets) -> Vec<Case> {
             Box::new(view),
         );
         let pm = path.clone();
-        let manage = move |a: &Actor| can(a, Action::ManageOrgUnit, Resource::OrgUnit(&pm));
+        let manage = move |a: &Actor, _h: &Held| can(a, Action::ManageOrgUnit, Resource::OrgUnit(&pm));
         add(
             "POST",
             "/org/{id}/children",
@@ -202,10 +216,19 @@ fn cases(t: &Targets) -> Vec<Case> {
             "/org/{id}/school-years",
             format!("/org/{id}/school-years"),
             Body::Form(vec![("year", "sai".into())]),
-            Box::new(move |a| can(a, Action::ManageSchoolYears, Resource::OrgUnit(&py))),
+            Box::new(move |a, _| can(a, Action::ManageSchoolYears, Resource::OrgUnit(&py))),
         );
         let pu = path.clone();
-        let owner_ok = move |a: &Actor| can(a, Action::ManageUser, Resource::User { owner: &pu });
+        let owner_ok = move |a: &Actor, _h: &Held| {
+            can(
+                a,
+                Action::ManageUser,
+                Resource::User {
+                    owner: &pu,
+                    grants: &[],
+                },
+            )
+        };
         add(
             "POST",
             "/users",
@@ -228,15 +251,25 @@ fn cases(t: &Targets) -> Vec<Case> {
         Body::None,
         {
             let s = t.s.clone();
-            Box::new(move |a| can(a, Action::ViewOrgUnit, Resource::OrgUnit(&s)))
+            Box::new(move |a, _| can(a, Action::ViewOrgUnit, Resource::OrgUnit(&s)))
         },
     );
-    for (owner, uid) in [(&t.s, t.user_s), (&t.p, t.user_p)] {
+    for (owner, uid) in [(&t.s, t.user_s), (&t.p, t.user_p), (&t.s, t.user_esc)] {
         let ov = owner.clone();
         // Everyone may read their own account.
-        let view = move |a: &Actor| a.user_id == uid || can(a, Action::ViewUsers, Resource::OrgUnit(&ov));
+        let view =
+            move |a: &Actor, _h: &Held| a.user_id == uid || can(a, Action::ViewUsers, Resource::OrgUnit(&ov));
         let om = owner.clone();
-        let manage = move |a: &Actor| can(a, Action::ManageUser, Resource::User { owner: &om });
+        let manage = move |a: &Actor, h: &Held| {
+            can(
+                a,
+                Action::ManageUser,
+                Resource::User {
+                    owner: &om,
+                    grants: h.of(uid),
+                },
+            )
+        };
         add(
             "GET",
             "/users/{id}",
@@ -296,7 +329,7 @@ fn cases(t: &Targets) -> Vec<Case> {
         // Granting a librarian role in school S to this user.
         let s = t.s.clone();
         let ov2 = owner.clone();
-        let grant_ok = move |a: &Actor| {
+        let grant_ok = move |a: &Actor, _h: &Held| {
             can(a, Action::ViewUsers, Resource::OrgUnit(&ov2))
                 && can(
                     a,
@@ -326,7 +359,7 @@ fn cases(t: &Targets) -> Vec<Case> {
         );
     }
     let s = t.s.clone();
-    let revoke_ok = move |a: &Actor| {
+    let revoke_ok = move |a: &Actor, _h: &Held| {
         can(
             a,
             Action::GrantRole,
@@ -352,7 +385,7 @@ fn cases(t: &Targets) -> Vec<Case> {
         fresh_grant: true,
         expect: Box::new(revoke_ok),
     });
-    let audit = |a: &Actor| can(a, Action::ViewAudit, Resource::System);
+    let audit = |a: &Actor, _: &Held| can(a, Action::ViewAudit, Resource::System);
     v.push(Case {
         method: "GET",
         route: "/audit",
@@ -375,7 +408,7 @@ fn cases(t: &Targets) -> Vec<Case> {
         path: "/api/v1/me".into(),
         body: Body::None,
         fresh_grant: false,
-        expect: Box::new(|_| true),
+        expect: Box::new(|_, _| true),
     });
     v.push(Case {
         method: "GET",
@@ -383,7 +416,7 @@ fn cases(t: &Targets) -> Vec<Case> {
         path: "/api/v1/roles".into(),
         body: Body::None,
         fresh_grant: false,
-        expect: Box::new(|_| true),
+        expect: Box::new(|_, _| true),
     });
     v
 }
@@ -453,6 +486,34 @@ app_test!(every_route_every_role, async |app: &TestApp| {
             .unwrap()
             .unwrap()
             .id,
+        user_esc: {
+            let sys = ActorRef::system("test");
+            let u = accounts::create_user(
+                db,
+                &sys,
+                accounts::NewUser {
+                    username: "kiemnhiem.so".into(),
+                    display_name: "Kiêm nhiệm Sở".into(),
+                    owner_org_id: s.id,
+                    password: "Matkhau2025".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            let g = accounts::resolve_grant(
+                db,
+                &GrantSpec {
+                    role: "admin".into(),
+                    org_unit_id: p.id,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            accounts::grant(db, &sys, u.id, &g).await.unwrap();
+            u.id
+        },
     };
     let all = cases(&t);
     // Every non-public route that exists has at least one case.
@@ -484,7 +545,12 @@ app_test!(every_route_every_role, async |app: &TestApp| {
                 case.path.clone()
             };
             let status = send(app, &client, case, &path, Some(&token)).await;
-            let allowed = (case.expect)(&actor);
+            let mut held = Held(Default::default());
+            for id in [t.user_s, t.user_p, t.user_esc] {
+                held.0
+                    .insert(id, accounts::actor_for(db, id).await.unwrap().grants);
+            }
+            let allowed = (case.expect)(&actor, &held);
             let ok = if allowed {
                 status != 403 && status != 401 && status < 500
             } else {

@@ -113,25 +113,26 @@ fn actors(t: &Tree) -> Vec<(&'static str, Actor)> {
     ]
 }
 
-/// Expected answers. Org targets in order P C S T S2 Q; user owners S P S2; grants
+/// Expected answers. Org targets in order P C S T S2 Q; accounts owned by S, P, S2, and one
+/// owned by S that holds the administrator role of P; grants
 /// [subject teacher in S, admin on S, officer on C, principal of S]; audit on the system.
 const TABLE: &str = "
 actor              view_org manage_org years  view_users manage_user grant audit own
-admin@P            YYYYYN   YYYYYN     YYYYYN YYYYYN     YYY         YYYY  Y     YYY
-admin@S            NNYYNN   NNYYNN     NNYYNN NNYYNN     YNN         YYNY  N     YYY
-officer@P          YYYYYN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-officer@C          NYYYYN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-principal@S        NNYYNN   NNNNNN     NNYYNN NNYYNN     NNN         YNNN  N     YYY
-vice_principal@S   NNYYNN   NNNNNN     NNYYNN NNYYNN     NNN         YNNN  N     YYY
-department_head@S  NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-clerk@S            NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-accountant@S       NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-nurse@S            NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-librarian@S        NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-homeroom@K         NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-subject@K          NNYYNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-parent@L           NNNNNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
-student@L          NNNNNN   NNNNNN     NNNNNN NNNNNN     NNN         NNNN  N     YYY
+admin@P            YYYYYN   YYYYYN     YYYYYN YYYYYN     YYYY        YYYY  Y     YYY
+admin@S            NNYYNN   NNYYNN     NNYYNN NNYYNN     YNNN        YYNY  N     YYY
+officer@P          YYYYYN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+officer@C          NYYYYN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+principal@S        NNYYNN   NNNNNN     NNYYNN NNYYNN     NNNN        YNNN  N     YYY
+vice_principal@S   NNYYNN   NNNNNN     NNYYNN NNYYNN     NNNN        YNNN  N     YYY
+department_head@S  NNYYNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+clerk@S            NNYYNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+accountant@S       NNYYNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+nurse@S            NNYYNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+librarian@S        NNYYNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+homeroom@K         NNYYNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+subject@K          NNYYNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+parent@L           NNNNNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
+student@L          NNNNNN   NNNNNN     NNNNNN NNNNNN     NNNN        NNNN  N     YYY
 ";
 
 fn answers(actor: &Actor, t: &Tree) -> String {
@@ -142,10 +143,17 @@ fn answers(actor: &Actor, t: &Tree) -> String {
             .map(|o| yn(can(actor, action, Resource::OrgUnit(o))))
             .collect::<String>()
     };
-    let owners = [&t.s, &t.p, &t.s2];
+    let admin_of_p = [Grant::new(Role::Admin, Scope::Subtree { root: t.p.clone() }).unwrap()];
+    let owners: [(&OrgPath, &[Grant]); 4] = [(&t.s, &[]), (&t.p, &[]), (&t.s2, &[]), (&t.s, &admin_of_p)];
     let users: String = owners
         .iter()
-        .map(|o| yn(can(actor, Action::ManageUser, Resource::User { owner: o })))
+        .map(|(o, g)| {
+            yn(can(
+                actor,
+                Action::ManageUser,
+                Resource::User { owner: o, grants: g },
+            ))
+        })
         .collect();
     let grants = [
         (
@@ -244,7 +252,10 @@ fn no_grants_can_only_act_on_self() {
     for action in Action::ALL {
         for res in [
             Resource::OrgUnit(&t.p),
-            Resource::User { owner: &t.s },
+            Resource::User {
+                owner: &t.s,
+                grants: &[],
+            },
             Resource::System,
         ] {
             assert!(!can(&nobody, action, res), "{action:?}");

@@ -5,7 +5,7 @@ use crate::api::me::GrantDto;
 use crate::api::{ApiJson, ApiResult};
 use crate::ctx::{Authed, Principal};
 use crate::error::{AppError, AppResult};
-use crate::pages::users::{grant_role, revoke_grant};
+use crate::pages::users::{grant_role, require_manage, revoke_grant};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -158,7 +158,13 @@ pub async fn create_user(
             ));
         }
     };
-    p.require(Action::ManageUser, Resource::User { owner: &owner.path })?;
+    p.require(
+        Action::ManageUser,
+        Resource::User {
+            owner: &owner.path,
+            grants: &[],
+        },
+    )?;
     let u = accounts::create_user(
         db,
         &p.actor_ref(),
@@ -194,12 +200,7 @@ pub async fn update_user(
 ) -> ApiResult<UserDto> {
     let db = &st.store.db;
     let u = accounts::get_user(db, id).await?;
-    p.require(
-        Action::ManageUser,
-        Resource::User {
-            owner: &owner_path(&st, &u).await?,
-        },
-    )?;
+    require_manage(&st, &p, id, &owner_path(&st, &u).await?).await?;
     let mut out = u.clone();
     if b.display_name.is_some() || b.email.is_some() || b.phone.is_some() {
         let upd = ProfileUpdate {

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
-use truongso_core::auth::{Action, Resource, Role};
+use truongso_core::auth::{Action, Grant, Resource, Role};
 use truongso_core::org::{OrgKind, OrgPath};
 use truongso_store::accounts::{self, GrantRow, GrantSpec, NewUser, ProfileUpdate, UserRow};
 use truongso_store::classes::{self, ClassRow};
@@ -30,7 +30,14 @@ fn anchors(p: &Principal, action: Action) -> Vec<OrgPath> {
         .map(|g| g.scope.anchor().clone())
         .filter(|a| {
             p.can(action, Resource::OrgUnit(a))
-                || (action == Action::ManageUser && p.can(action, Resource::User { owner: a }))
+                || (action == Action::ManageUser
+                    && p.can(
+                        action,
+                        Resource::User {
+                            owner: a,
+                            grants: &[],
+                        },
+                    ))
         })
         .collect();
     v.sort_by_key(|a| a.depth());
@@ -160,7 +167,13 @@ pub async fn create(
         .ok_or_else(|| AppError::invalid("owner_org_id", truongso_core::DomainError::Required));
     let result = async {
         let owner = org::get(db, owner_id?).await?;
-        p.require(Action::ManageUser, Resource::User { owner: &owner.path })?;
+        p.require(
+            Action::ManageUser,
+            Resource::User {
+                owner: &owner.path,
+                grants: &[],
+            },
+        )?;
         let input = NewUser {
             username: f.username.clone().unwrap_or_default(),
             display_name: f.display_name.clone().unwrap_or_default(),
@@ -227,7 +240,7 @@ async fn detail_page(
 ) -> AppResult<Response> {
     let db = &st.store.db;
     let (user, owner) = load_user(st, p, id).await?;
-    let grants = accounts::grants_of(db, id)
+    let grants: Vec<GrantView> = accounts::grants_of(db, id)
         .await?
         .into_iter()
         .map(|row| {
@@ -272,10 +285,17 @@ async fn detail_page(
         ),
     };
     let (l, errors, status) = Layout::new(ctx, user.display_name.clone()).with_error(error);
+    let target_grants: Vec<Grant> = grants.iter().filter_map(|g| g.row.grant()).collect();
     let page_data = DetailPage {
         l,
         locked: user.is_locked(truongso_store::now()),
-        can_manage: p.can(Action::ManageUser, Resource::User { owner: &owner.path }),
+        can_manage: p.can(
+            Action::ManageUser,
+            Resource::User {
+                owner: &owner.path,
+                grants: &target_grants,
+            },
+        ),
         grants,
         grant_units,
         roles: Role::ALL.to_vec(),
@@ -299,8 +319,16 @@ pub async fn show(
 
 async fn managed(st: &AppState, p: &Principal, id: Uuid) -> AppResult<UserRow> {
     let (user, owner) = load_user(st, p, id).await?;
-    p.require(Action::ManageUser, Resource::User { owner: &owner.path })?;
+    require_manage(st, p, id, &owner.path).await?;
     Ok(user)
+}
+
+/// Managing an account means being able to take it over, so the actor needs administrator
+/// rights over its owner and the right to grant every role it holds (a school administrator
+/// cannot reset the password of someone who also administers the Sở).
+pub async fn require_manage(st: &AppState, p: &Principal, user_id: Uuid, owner: &OrgPath) -> AppResult<()> {
+    let held = accounts::actor_for(&st.store.db, user_id).await?.grants;
+    p.require(Action::ManageUser, Resource::User { owner, grants: &held })
 }
 
 /// Runs a write on an account; validation failures re-render the page with the values kept.
