@@ -75,6 +75,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn file_then_environment() {
         let dir = std::env::temp_dir().join(format!("ts-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

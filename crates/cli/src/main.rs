@@ -314,7 +314,7 @@ fn print_demo(s: &demo::DemoSummary, secs: f64) {
         "\nTài khoản mẫu (mật khẩu chung / password for all: {}):",
         demo::DEMO_PASSWORD
     );
-    println!("  {:<20} {:<24} {}", "Tên đăng nhập", "Vai trò", "Phạm vi");
+    println!("  {:<20} {:<24} Phạm vi", "Tên đăng nhập", "Vai trò");
     for a in &s.accounts {
         println!(
             "  {:<20} {:<24} {}",

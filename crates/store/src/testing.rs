@@ -110,14 +110,14 @@ impl TestDb {
     /// Closes and removes the database.
     pub async fn cleanup(self) {
         self.store.db.close().await.ok();
-        if let Some(name) = self.pg_name {
-            if let Ok(admin) = Database::connect(&pg_admin_url()).await {
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .ok();
-                admin.close().await.ok();
-            }
+        if let Some(name) = self.pg_name
+            && let Ok(admin) = Database::connect(&pg_admin_url()).await
+        {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
+            admin.close().await.ok();
         }
         if let Some(dir) = self.sqlite_dir {
             std::fs::remove_dir_all(dir).ok();

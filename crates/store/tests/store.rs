@@ -93,12 +93,12 @@ both_backends!(org_tree_any_depth, |s: Store| async move {
         vec![t.so.id, t.xa.id, t.school.id]
     );
     // Vietnamese search folds case and diacritics on both databases.
-    let found = org::search(&s.db, &[t.so.path.clone()], "NGUYEN du", 10)
+    let found = org::search(&s.db, std::slice::from_ref(&t.so.path), "NGUYEN du", 10)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(
-        org::search(&s.db, &[t.so.path.clone()], "08001001", 10)
+        org::search(&s.db, std::slice::from_ref(&t.so.path), "08001001", 10)
             .await
             .unwrap()[0]
             .id,
@@ -305,7 +305,7 @@ both_backends!(accounts_validate_and_normalise, |s: Store| async move {
             matches!(accounts::create_user(&s.db, &sys(), input).await, Err(Error::Invalid(e)) if e.field == field)
         );
     }
-    let (list, total) = accounts::list_users(&s.db, &[t.xa.path.clone()], "lan", 50, 0)
+    let (list, total) = accounts::list_users(&s.db, std::slice::from_ref(&t.xa.path), "lan", 50, 0)
         .await
         .unwrap();
     assert_eq!((list.len(), total), (1, 1));
