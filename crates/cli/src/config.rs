@@ -14,6 +14,10 @@ pub struct Config {
     pub session_ttl_minutes: i64,
     pub max_body_kib: usize,
     pub secure_cookies: bool,
+    /// Failed logins allowed per client address in 15 minutes.
+    pub login_failures_per_ip: u32,
+    /// Trust `X-Forwarded-For` (set only behind your own reverse proxy).
+    pub behind_proxy: bool,
     /// `text` or `json`.
     pub log_format: String,
     /// A tracing filter, e.g. `info` or `truongso_web=debug,info`.
@@ -28,6 +32,8 @@ impl Default for Config {
             session_ttl_minutes: 480,
             max_body_kib: 1024,
             secure_cookies: false,
+            login_failures_per_ip: 50,
+            behind_proxy: false,
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -66,6 +72,9 @@ impl Config {
             session_ttl: chrono::Duration::minutes(self.session_ttl_minutes),
             max_body_bytes: self.max_body_kib * 1024,
             secure_cookies: self.secure_cookies,
+            login_failures_per_ip: self.login_failures_per_ip,
+            behind_proxy: self.behind_proxy,
+            ..Default::default()
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct ReqCtx {
     pub flash: Option<Flash>,
     pub path: String,
     pub is_api: bool,
+    /// The TCP peer, when the server was started with connection info.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 /// Any request: context with an optional principal.

@@ -29,6 +29,13 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Failed logins allowed from one client address per window before its logins are refused
+    /// for the rest of the window (slows password spraying across many accounts; each account
+    /// also locks after 5 failures).
+    pub login_failures_per_ip: u32,
+    pub login_failure_window: Duration,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub behind_proxy: bool,
 }
 
 impl Default for WebConfig {
@@ -37,6 +44,9 @@ impl Default for WebConfig {
             session_ttl: chrono::Duration::hours(8),
             max_body_bytes: 1024 * 1024,
             secure_cookies: false,
+            login_failures_per_ip: 50,
+            login_failure_window: Duration::from_secs(15 * 60),
+            behind_proxy: false,
         }
     }
 }
@@ -49,6 +59,8 @@ pub struct AppState {
     pub started: Instant,
     /// Subtree counters shown on dashboards, recomputed at most every `COUNTS_TTL`.
     counts: Arc<Mutex<HashMap<String, (Instant, SubtreeCounts)>>>,
+    /// Failed logins per client address: (window start, count).
+    login_failures: Arc<Mutex<HashMap<std::net::IpAddr, (Instant, u32)>>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +82,25 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::new()),
             started: Instant::now(),
             counts: Default::default(),
+            login_failures: Default::default(),
         }
+    }
+
+    /// Whether this address has used up its failed logins for the current window.
+    pub fn login_blocked(&self, ip: std::net::IpAddr) -> bool {
+        let map = self.login_failures.lock().expect("login limiter lock");
+        map.get(&ip).is_some_and(|(start, n)| {
+            start.elapsed() < self.cfg.login_failure_window && *n >= self.cfg.login_failures_per_ip
+        })
+    }
+
+    pub fn record_login_failure(&self, ip: std::net::IpAddr) {
+        let mut map = self.login_failures.lock().expect("login limiter lock");
+        let window = self.cfg.login_failure_window;
+        // Forget finished windows so the map stays small.
+        map.retain(|_, (start, _)| start.elapsed() < window);
+        let e = map.entry(ip).or_insert((Instant::now(), 0));
+        e.1 += 1;
     }
 
     /// Units, schools and accounts in a subtree, cached for `COUNTS_TTL`.

@@ -142,6 +142,7 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
         flash: None,
         path: path.to_string(),
         is_api,
+        peer: None,
     };
 
     // Oversized bodies are refused before anything reads them.
@@ -246,6 +247,10 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
 
     let flash = jar.get(FLASH_COOKIE).and_then(|c| decode_flash(c.value()));
     let had_flash = flash.is_some();
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
     let ctx = ReqCtx {
         locale,
         principal,
@@ -254,6 +259,7 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
         flash,
         path: path.to_string(),
         is_api,
+        peer,
     };
     req.extensions_mut().insert(ctx.clone());
     let mut resp = next.run(req).await;

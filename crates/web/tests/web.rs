@@ -587,3 +587,35 @@ app_test!(operations_endpoints, async |app: &TestApp| {
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("Không tìm thấy"));
 });
+
+/// Password spraying: failures across many accounts from one address block that address for
+/// the window, even for a correct password; other accounts' lockouts are not involved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_limited_per_address() {
+    let cfg = truongso_web::WebConfig {
+        login_failures_per_ip: 3,
+        ..Default::default()
+    };
+    let app = TestApp::start_with(truongso_store::testing::Backend::Sqlite, cfg).await;
+    for user in ["yte.thcs", "thuvien.thcs", "vanthu.thcs"] {
+        assert_eq!(
+            app.login_with(user, "sai-mat-khau1").await.unwrap_err().status(),
+            401
+        );
+    }
+    let r = app
+        .login_with("admin.so", truongso_store::demo::DEMO_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("Quá nhiều lần đăng nhập sai"));
+    let u = accounts::by_username(&app.store().db, "admin.so")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        u.failed_logins, 0,
+        "the refused attempt never reached the account"
+    );
+    app.stop().await;
+}

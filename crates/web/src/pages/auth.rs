@@ -53,11 +53,42 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// The client address: the TCP peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+fn client_ip(
+    st: &AppState,
+    headers: &axum::http::HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> std::net::IpAddr {
+    let forwarded = st.cfg.behind_proxy.then(|| {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    });
+    forwarded
+        .flatten()
+        .or(peer.map(|p| p.ip()))
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
 pub async fn submit(
     State(st): State<AppState>,
     Ctx(ctx): Ctx,
+    headers: axum::http::HeaderMap,
     PageForm(f): PageForm<LoginForm>,
 ) -> crate::error::AppResult<Response> {
+    let ip = client_ip(&st, &headers, ctx.peer);
+    if st.login_blocked(ip) {
+        let msg = i18n::t(ctx.locale, "error.too_many_attempts").to_string();
+        let l = Layout::titled(&ctx, "login.title").with_message("error", msg);
+        let page = LoginPage {
+            l,
+            next: safe_next(f.next.as_deref()),
+            username: String::new(),
+        };
+        return Ok(render(StatusCode::TOO_MANY_REQUESTS, &page));
+    }
     let outcome = sessions::login(&st.store.db, &f.username, &f.password, st.cfg.session_ttl).await?;
     match outcome {
         Ok(s) => {
@@ -71,6 +102,7 @@ pub async fn submit(
         }
         Err(failure) => {
             st.metrics.logins_failed.inc();
+            st.record_login_failure(ip);
             let (status, msg) = match failure {
                 LoginFailure::BadCredentials => (
                     StatusCode::UNAUTHORIZED,
