@@ -101,6 +101,18 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         )
         .add(
             "POST",
+            "/org/{id}/move",
+            Act(ManageOrgUnit),
+            post(pages::org::move_unit),
+        )
+        .add(
+            "POST",
+            "/org/{id}/dissolve",
+            Act(ManageOrgUnit),
+            post(pages::org::dissolve_unit),
+        )
+        .add(
+            "POST",
             "/org/{id}/school-years",
             Act(ManageSchoolYears),
             post(pages::org::create_year),
@@ -182,6 +194,18 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/api/v1/org-units/{id}/history",
             Act(ViewOrgUnit),
             get(api::org::history),
+        )
+        .add(
+            "POST",
+            "/api/v1/org-units/{id}/move",
+            Act(ManageOrgUnit),
+            post(api::org::move_unit),
+        )
+        .add(
+            "POST",
+            "/api/v1/org-units/{id}/dissolve",
+            Act(ManageOrgUnit),
+            post(api::org::dissolve_unit),
         )
         .add(
             "GET",

@@ -50,6 +50,9 @@ struct Targets {
     s2_id: Uuid,
     p_id: Uuid,
     s_code: String,
+    /// The current parent of S and of S2 (P has none).
+    s_parent: OrgPath,
+    s2_parent: OrgPath,
     user_s: Uuid,
     user_p: Uuid,
     /// Owned by the school but administrator of the Sở: only the Sở's administrators may manage it.
@@ -156,6 +159,59 @@ fn cases(t: &Targets) -> Vec<Case> {
             })
         }),
     );
+    // Moving or dissolving needs rights over the current parent (and, to move, the new one).
+    for (id, parent) in [
+        (t.p_id, None),
+        (t.s_id, Some(t.s_parent.clone())),
+        (t.s2_id, Some(t.s2_parent.clone())),
+    ] {
+        let pm = t.p.clone();
+        let par = parent.clone();
+        let can_move = move |a: &Actor, _h: &Held| {
+            par.as_ref()
+                .is_some_and(|x| can(a, Action::ManageOrgUnit, Resource::OrgUnit(x)))
+                && can(a, Action::ManageOrgUnit, Resource::OrgUnit(&pm))
+        };
+        let par = parent.clone();
+        let can_dissolve = move |a: &Actor, _h: &Held| {
+            par.as_ref()
+                .is_some_and(|x| can(a, Action::ManageOrgUnit, Resource::OrgUnit(x)))
+        };
+        let bad_date = || {
+            vec![
+                ("parent_id", t.p_id.to_string()),
+                ("valid_from", "sai".to_string()),
+            ]
+        };
+        add(
+            "POST",
+            "/org/{id}/move",
+            format!("/org/{id}/move"),
+            Body::Form(bad_date()),
+            Box::new(can_move.clone()),
+        );
+        add(
+            "POST",
+            "/api/v1/org-units/{id}/move",
+            format!("/api/v1/org-units/{id}/move"),
+            Body::Json(json!({"parent_id": t.p_id, "valid_from": "sai"})),
+            Box::new(can_move),
+        );
+        add(
+            "POST",
+            "/org/{id}/dissolve",
+            format!("/org/{id}/dissolve"),
+            Body::Form(bad_date()),
+            Box::new(can_dissolve.clone()),
+        );
+        add(
+            "POST",
+            "/api/v1/org-units/{id}/dissolve",
+            format!("/api/v1/org-units/{id}/dissolve"),
+            Body::Json(json!({"valid_from": "sai"})),
+            Box::new(can_dissolve),
+        );
+    }
     for (path, id) in [(&t.p, t.p_id), (&t.s, t.s_id), (&t.s2, t.s2_id)] {
         let pv = path.clone();
         let view = move |a: &Actor, _h: &Held| can(a, Action::ViewOrgUnit, Resource::OrgUnit(&pv));
@@ -477,6 +533,8 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         s_id: s.id,
         s2_id: s2.id,
         s_code: s.code.clone().unwrap(),
+        s_parent: org::get(db, s.parent_id.unwrap()).await.unwrap().path,
+        s2_parent: org::get(db, s2.parent_id.unwrap()).await.unwrap().path,
         p: p.path.clone(),
         s: s.path.clone(),
         s2: s2.path.clone(),

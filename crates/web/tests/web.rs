@@ -619,3 +619,103 @@ async fn failed_logins_are_limited_per_address() {
     );
     app.stop().await;
 }
+
+app_test!(restructuring_through_pages_and_api, async |app: &TestApp| {
+    let c = reqwest::Client::new();
+    let token = app.token("admin.so").await;
+    let db = &app.store().db;
+    let r = c
+        .post(app.url("/api/v1/org-units"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "commune_office", "parent_code": "08", "name": "Phòng Văn hóa – Xã hội xã Mới", "code": "08099", "valid_from": "01/01/2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let office = json_of(r).await;
+    let office_id = office["id"].as_str().unwrap().to_string();
+    let xa = org::by_code(db, "08001").await.unwrap();
+    let school = org::children(db, xa.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    // The page moves a school; bad input first keeps the form and changes nothing.
+    let (browser, csrf) = app.login("admin.so").await;
+    let r = browser
+        .post(app.url(&format!("/org/{}/move", school.id)))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("parent_id", office_id.as_str()),
+            ("valid_from", "31/02/2026"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Ngày không hợp lệ"));
+    let r = browser
+        .post(app.url(&format!("/org/{}/move", school.id)))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("parent_id", office_id.as_str()),
+            ("valid_from", "2026-09-01"),
+            ("note", "Quyết định 12/QĐ-UBND"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let hist = org::versions(db, school.id).await.unwrap();
+    assert_eq!(hist.len(), 3, "district office, commune office, new office");
+    assert_eq!(hist[2].note.as_deref(), Some("Quyết định 12/QĐ-UBND"));
+    // An office with live children cannot be dissolved.
+    let r = c
+        .post(app.url(&format!("/api/v1/org-units/{office_id}/dissolve")))
+        .bearer_auth(&token)
+        .json(&json!({"valid_from": "2026-10-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(json_of(r).await["error"]["code"], "org_has_children");
+    // Move it back through the API, then dissolve the empty office.
+    let r = c
+        .post(app.url(&format!("/api/v1/org-units/{}/move", school.id)))
+        .bearer_auth(&token)
+        .json(&json!({"parent_id": xa.id, "valid_from": "2026-10-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .post(app.url(&format!("/api/v1/org-units/{office_id}/dissolve")))
+        .bearer_auth(&token)
+        .json(&json!({"valid_from": "2026-10-02"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(json_of(r).await["valid_to"], "2026-10-02");
+    // A school administrator cannot move their own school.
+    let school_token = app.token("admin.thcs").await;
+    let own = org::get(
+        db,
+        accounts::by_username(db, "admin.thcs")
+            .await
+            .unwrap()
+            .unwrap()
+            .owner_org_id,
+    )
+    .await
+    .unwrap();
+    let r = c
+        .post(app.url(&format!("/api/v1/org-units/{}/move", own.id)))
+        .bearer_auth(&school_token)
+        .json(&json!({"parent_id": xa.id, "valid_from": "2026-10-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+});

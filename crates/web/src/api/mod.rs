@@ -103,6 +103,8 @@ impl Modify for Security {
         org::get_unit,
         org::children,
         org::history,
+        org::move_unit,
+        org::dissolve_unit,
         org::create_unit,
         users::list_users,
         users::get_user,

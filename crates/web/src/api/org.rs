@@ -218,3 +218,53 @@ pub async fn history(
             .collect(),
     ))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveDto {
+    pub parent_id: Uuid,
+    /// First day under the new parent: `yyyy-mm-dd` or `dd/mm/yyyy`.
+    pub valid_from: String,
+    pub note: Option<String>,
+}
+
+/// Moves a unit (with its subtree) under another parent from a date; the old parent stays in
+/// the unit's history.
+#[utoipa::path(post, path = "/api/v1/org-units/{id}/move", tag = "org", params(("id" = Uuid, Path)), request_body = MoveDto,
+    responses((status = 200, body = OrgUnitDto), (status = 403, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
+pub async fn move_unit(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+    ApiJson(b): ApiJson<MoveDto>,
+) -> ApiResult<OrgUnitDto> {
+    crate::pages::org::restructurable(&st, &p, id).await?;
+    let from = parse_date(&b.valid_from).map_err(|e| AppError::invalid("valid_from", e))?;
+    let u = crate::pages::org::move_checked(&st, &p, id, Some(b.parent_id), Some(from), b.note).await?;
+    Ok(Json(u.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DissolveDto {
+    /// First day the unit no longer exists.
+    pub valid_from: String,
+}
+
+/// Ends a unit from a date; its current children must have been moved first.
+#[utoipa::path(post, path = "/api/v1/org-units/{id}/dissolve", tag = "org", params(("id" = Uuid, Path)), request_body = DissolveDto,
+    responses((status = 200, body = OrgUnitDto), (status = 403, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
+pub async fn dissolve_unit(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+    ApiJson(b): ApiJson<DissolveDto>,
+) -> ApiResult<OrgUnitDto> {
+    crate::pages::org::restructurable(&st, &p, id).await?;
+    let on = parse_date(&b.valid_from).map_err(|e| AppError::invalid("valid_from", e))?;
+    Ok(Json(
+        crate::pages::org::dissolve_checked(&st, &p, id, Some(on))
+            .await?
+            .into(),
+    ))
+}

@@ -67,6 +67,13 @@ pub struct YearForm {
     pub hk2_end: Option<String>,
 }
 
+#[derive(Default, Deserialize, Clone)]
+pub struct MoveForm {
+    pub parent_id: Option<String>,
+    pub valid_from: Option<String>,
+    pub note: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "org_unit.html")]
 struct OrgPage {
@@ -87,6 +94,10 @@ struct OrgPage {
     rename_errors: FieldErrors,
     year: YearForm,
     year_errors: FieldErrors,
+    can_restructure: bool,
+    move_targets: Vec<OrgUnit>,
+    moving: MoveForm,
+    move_errors: FieldErrors,
 }
 
 impl OrgPage {
@@ -107,6 +118,8 @@ struct Forms {
     rename_errors: FieldErrors,
     year: YearForm,
     year_errors: FieldErrors,
+    moving: MoveForm,
+    move_errors: FieldErrors,
     message: Option<String>,
 }
 
@@ -146,6 +159,34 @@ async fn render_unit(
         .into_iter()
         .filter(|k| k.may_have_parent(Some(unit.kind)))
         .collect();
+    // Moving or dissolving changes the parent's subtree, so it needs rights over the parent.
+    let parent = match unit.parent_id {
+        Some(pid) if unit.is_current() => Some(org::get(db, pid).await?),
+        _ => None,
+    };
+    let can_restructure = parent
+        .as_ref()
+        .is_some_and(|par| p.can(Action::ManageOrgUnit, Resource::OrgUnit(&par.path)));
+    let mut move_targets = vec![];
+    if can_restructure {
+        for g in p
+            .actor
+            .grants
+            .iter()
+            .filter(|g| g.role == truongso_core::auth::Role::Admin)
+        {
+            for u in org::in_subtree(db, g.scope.anchor(), None).await? {
+                let fits = u.is_current()
+                    && unit.kind.may_have_parent(Some(u.kind))
+                    && !u.path.is_within(&unit.path)
+                    && Some(u.id) != unit.parent_id
+                    && !move_targets.iter().any(|m: &OrgUnit| m.id == u.id);
+                if fits {
+                    move_targets.push(u);
+                }
+            }
+        }
+    }
     let mut l = Layout::new(ctx, unit.name.clone());
     if let Some(m) = forms.message {
         l = l.with_message("error", m);
@@ -173,6 +214,10 @@ async fn render_unit(
         rename_errors: forms.rename_errors,
         year: forms.year,
         year_errors: forms.year_errors,
+        can_restructure,
+        move_targets,
+        moving: forms.moving,
+        move_errors: forms.move_errors,
         unit,
     };
     Ok(render(status, &page_data))
@@ -386,4 +431,103 @@ pub async fn search(
         results,
         q: query,
     }))
+}
+
+/// Checks that the actor may restructure `unit` (rights over its current parent) and returns it.
+pub async fn restructurable(st: &AppState, p: &Principal, id: Uuid) -> AppResult<OrgUnit> {
+    let unit = load_visible(st, p, id).await?;
+    let parent_id = unit.parent_id.ok_or_else(AppError::forbidden)?;
+    let parent = org::get(&st.store.db, parent_id).await?;
+    p.require(Action::ManageOrgUnit, Resource::OrgUnit(&parent.path))?;
+    Ok(unit)
+}
+
+/// Moves a unit under a new parent from a date; shared by the page and the API.
+pub async fn move_checked(
+    st: &AppState,
+    p: &Principal,
+    id: Uuid,
+    new_parent: Option<Uuid>,
+    from: Option<chrono::NaiveDate>,
+    note: Option<String>,
+) -> AppResult<OrgUnit> {
+    restructurable(st, p, id).await?;
+    let new_parent =
+        new_parent.ok_or_else(|| AppError::invalid("parent_id", truongso_core::DomainError::Required))?;
+    let target = org::get(&st.store.db, new_parent).await?;
+    p.require(Action::ManageOrgUnit, Resource::OrgUnit(&target.path))?;
+    let from = from.ok_or_else(|| AppError::invalid("valid_from", truongso_core::DomainError::Required))?;
+    Ok(org::move_to(&st.store.db, &p.actor_ref(), id, new_parent, from, note).await?)
+}
+
+/// Ends a unit from a date; shared by the page and the API.
+pub async fn dissolve_checked(
+    st: &AppState,
+    p: &Principal,
+    id: Uuid,
+    on: Option<chrono::NaiveDate>,
+) -> AppResult<OrgUnit> {
+    restructurable(st, p, id).await?;
+    let on = on.ok_or_else(|| AppError::invalid("valid_from", truongso_core::DomainError::Required))?;
+    Ok(org::dissolve(&st.store.db, &p.actor_ref(), id, on).await?)
+}
+
+pub async fn move_unit(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+    PageForm(f): PageForm<MoveForm>,
+) -> AppResult<Response> {
+    let result = async {
+        restructurable(&st, &p, id).await?;
+        let parent = crate::pages::parse_uuid(&f.parent_id, "parent_id")?;
+        let from = date_field(&f.valid_from, "valid_from")?;
+        move_checked(&st, &p, id, parent, from, blank(&f.note)).await
+    }
+    .await;
+    after_write(
+        result,
+        |_| flash_redirect(&format!("/org/{id}"), "success", "org.moved", vec![]),
+        async |e| {
+            let unit = load_visible(&st, &p, id).await?;
+            let (move_errors, message) = FieldErrors::from_error(ctx.locale, &e);
+            let forms = Forms {
+                moving: f,
+                move_errors,
+                message,
+                ..Default::default()
+            };
+            render_unit(&st, &ctx, &p, unit, forms, e.status).await
+        },
+    )
+    .await
+}
+
+pub async fn dissolve_unit(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+    PageForm(f): PageForm<MoveForm>,
+) -> AppResult<Response> {
+    let result = async {
+        restructurable(&st, &p, id).await?;
+        dissolve_checked(&st, &p, id, date_field(&f.valid_from, "valid_from")?).await
+    }
+    .await;
+    after_write(
+        result,
+        |_| flash_redirect(&format!("/org/{id}"), "success", "org.dissolved_ok", vec![]),
+        async |e| {
+            let unit = load_visible(&st, &p, id).await?;
+            let (move_errors, message) = FieldErrors::from_error(ctx.locale, &e);
+            let forms = Forms {
+                moving: f,
+                move_errors,
+                message,
+                ..Default::default()
+            };
+            render_unit(&st, &ctx, &p, unit, forms, e.status).await
+        },
+    )
+    .await
 }
