@@ -51,21 +51,14 @@ app_test!(login_dashboard_logout, async |app: &TestApp| {
 
 app_test!(navigation_follows_roles, async |app: &TestApp| {
     let (parent, _) = app.login("phuhuynh.thcs").await;
-    let html = parent
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::get_text(&parent, app.url("/")).await;
     assert!(!html.contains("href=\"/users\""));
     assert!(!html.contains("href=\"/org\""));
     let r = parent.get(app.url("/users")).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("Không có quyền"));
     let (so, _) = app.login("admin.so").await;
-    let html = so.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let html = common::get_text(&so, app.url("/")).await;
     assert!(html.contains("href=\"/audit\""));
 });
 
@@ -118,14 +111,7 @@ app_test!(expired_session_is_explained, async |app: &TestApp| {
         .unwrap();
     let r = c.get(app.url("/org")).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    let login = c
-        .get(app.url("/login?next=%2Forg"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = common::get_text(&c, app.url("/login?next=%2Forg")).await;
     assert!(
         login.contains("Phiên làm việc đã hết hạn"),
         "the login page says why"
@@ -370,14 +356,7 @@ app_test!(api_manages_users_and_roles, async |app: &TestApp| {
 
 app_test!(pages_manage_users_and_keep_input, async |app: &TestApp| {
     let (c, csrf) = app.login("admin.thcs").await;
-    let form = c
-        .get(app.url("/users/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = common::get_text(&c, app.url("/users/new")).await;
     let owner = form
         .split("name=\"owner_org_id\"")
         .nth(1)
@@ -389,40 +368,30 @@ app_test!(pages_manage_users_and_keep_input, async |app: &TestApp| {
         .next()
         .unwrap()
         .to_string();
+    let create = async |email: &str| {
+        c.post(app.url("/users"))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("username", "gv.minh"),
+                ("display_name", "Đỗ Văn Minh"),
+                ("email", email),
+                ("owner_org_id", owner.as_str()),
+                ("password", "Matkhau2025"),
+            ])
+            .send()
+            .await
+            .unwrap()
+    };
     // An invalid e-mail re-renders the form with the message and the typed values.
-    let r = c
-        .post(app.url("/users"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("username", "gv.minh"),
-            ("display_name", "Đỗ Văn Minh"),
-            ("email", "khong-hop-le"),
-            ("owner_org_id", owner.as_str()),
-            ("password", "Matkhau2025"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = create("khong-hop-le").await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("Địa chỉ email không hợp lệ."));
     assert!(html.contains("value=\"Đỗ Văn Minh\""));
-    let r = c
-        .post(app.url("/users"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("username", "gv.minh"),
-            ("display_name", "Đỗ Văn Minh"),
-            ("email", "minh@truong.edu.vn"),
-            ("owner_org_id", owner.as_str()),
-            ("password", "Matkhau2025"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = create("minh@truong.edu.vn").await;
     assert_eq!(r.status(), 303);
     let loc = r.headers()["location"].to_str().unwrap().to_string();
-    let page = c.get(app.url(&loc)).send().await.unwrap().text().await.unwrap();
+    let page = common::get_text(&c, app.url(&loc)).await;
     assert!(page.contains("Đã tạo tài khoản «gv.minh»."));
     assert_eq!(csrf_of(&page), csrf);
     assert!(app.login_with("gv.minh", "Matkhau2025").await.is_ok());
@@ -431,27 +400,13 @@ app_test!(pages_manage_users_and_keep_input, async |app: &TestApp| {
 app_test!(org_browser_and_school_years, async |app: &TestApp| {
     let (c, csrf) = app.login("admin.so").await;
     let so = org::by_code(&app.store().db, "08").await.unwrap();
-    let html = c
-        .get(app.url(&format!("/org/{}", so.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::get_text(&c, app.url(&format!("/org/{}", so.id))).await;
     assert!(html.contains("Phòng Văn hóa – Xã hội phường Minh Xuân"));
     assert!(
         html.contains("Đã giải thể"),
         "dissolved district offices stay visible in history"
     );
-    let found = c
-        .get(app.url("/org/search?q=chuyen"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let found = common::get_text(&c, app.url("/org/search?q=chuyen")).await;
     assert!(found.contains("Trường THPT Chuyên Tuyên Quang"));
     // Create a school under a commune office; a bad code keeps the input.
     let xa = org::by_code(&app.store().db, "08001").await.unwrap();
@@ -490,14 +445,7 @@ app_test!(org_browser_and_school_years, async |app: &TestApp| {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let html = c
-        .get(app.url(&format!("/org/{}", new_school.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::get_text(&c, app.url(&format!("/org/{}", new_school.id))).await;
     assert!(html.contains("2026-2027"));
     assert!(html.contains("Học kỳ II"));
     // The reform is visible through the API too: a school moved from a district office.
@@ -528,26 +476,10 @@ app_test!(org_browser_and_school_years, async |app: &TestApp| {
 
 app_test!(operations_endpoints, async |app: &TestApp| {
     let c = reqwest::Client::new();
-    assert_eq!(
-        c.get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "ok"
-    );
+    assert_eq!(common::get_text(&c, app.url("/healthz")).await, "ok");
     assert_eq!(c.get(app.url("/readyz")).send().await.unwrap().status(), 200);
     c.get(app.url("/login")).send().await.unwrap();
-    let m = c
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = common::get_text(&c, app.url("/metrics")).await;
     assert!(
         m.contains("truongso_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"}"),
         "{m}"

@@ -70,14 +70,7 @@ impl TestApp {
 
     pub async fn login_with(&self, username: &str, password: &str) -> Result<(Client, String), Response> {
         let c = self.client();
-        let html = c
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = get_text(&c, self.url("/login")).await;
         let pre = csrf_of(&html);
         let r = c
             .post(self.url("/login"))
@@ -93,14 +86,7 @@ impl TestApp {
         if r.status() != 303 {
             return Err(r);
         }
-        let home = c
-            .get(self.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let home = get_text(&c, self.url("/account")).await;
         let csrf = csrf_of(&home);
         Ok((c, csrf))
     }
@@ -127,6 +113,11 @@ impl TestApp {
         self.server.abort();
         self.db.cleanup().await;
     }
+}
+
+/// GET a page and return its body.
+pub async fn get_text(c: &Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 /// The CSRF token embedded in a page's forms.
