@@ -53,6 +53,20 @@ pub enum DomainError {
     ScopeNotAllowedForRole,
     #[error("unknown scope kind")]
     UnknownScopeKind,
+    #[error("unknown sex")]
+    UnknownSex,
+    #[error("invalid CCCD")]
+    InvalidCccd,
+    #[error("CCCD province code impossible")]
+    CccdProvince,
+    #[error("CCCD birth year disagrees with date of birth")]
+    CccdBirthYearMismatch,
+    #[error("CCCD sex disagrees with the record")]
+    CccdSexMismatch,
+    #[error("CCCD birth year in the future")]
+    CccdFutureYear,
+    #[error("unknown code")]
+    UnknownCode,
 }
 
 impl DomainError {
@@ -84,6 +98,13 @@ impl DomainError {
             UnknownRole => "unknown_role",
             ScopeNotAllowedForRole => "scope_not_allowed_for_role",
             UnknownScopeKind => "unknown_scope_kind",
+            UnknownSex => "unknown_sex",
+            InvalidCccd => "invalid_cccd",
+            CccdProvince => "cccd_province",
+            CccdBirthYearMismatch => "cccd_birth_year_mismatch",
+            CccdSexMismatch => "cccd_sex_mismatch",
+            CccdFutureYear => "cccd_future_year",
+            UnknownCode => "unknown_code",
         }
     }
 

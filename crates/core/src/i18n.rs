@@ -146,6 +146,13 @@ mod tests {
             UnknownRole,
             ScopeNotAllowedForRole,
             UnknownScopeKind,
+            UnknownSex,
+            InvalidCccd,
+            CccdProvince,
+            CccdBirthYearMismatch,
+            CccdSexMismatch,
+            CccdFutureYear,
+            UnknownCode,
         ];
         for e in all {
             let key = format!("error.{}", e.code());

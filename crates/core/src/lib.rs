@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod codes;
 pub mod error;
 pub mod i18n;
 pub mod org;
 pub mod password;
+pub mod people;
 pub mod school_year;
 pub mod text;
 pub mod users;
