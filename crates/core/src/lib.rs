@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod org;
 pub mod password;
 pub mod people;
+pub mod quality;
 pub mod school_year;
 pub mod text;
 pub mod users;
