@@ -111,8 +111,8 @@ impl FieldCipher {
     /// Deterministic keyed digest of a normalised value, for equality lookups. `kind` separates
     /// value families so a phone number never matches an identity number.
     pub fn blind_index(&self, kind: &str, normalised: &str) -> String {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.index_key)
+            .expect("HMAC takes any key length");
         mac.update(kind.as_bytes());
         mac.update(&[0]);
         mac.update(normalised.as_bytes());
