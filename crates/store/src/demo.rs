@@ -533,6 +533,7 @@ async fn seed_school_records(store: &Store, school: &OrgUnit, rng: &mut ChaCha8R
             sex: Set(if female { "female" } else { "male" }.into()),
             class_id: Set(Some(class_id)),
             created_at: Set(crate::now()),
+            ..Default::default()
         }
         .insert(db)
         .await?;

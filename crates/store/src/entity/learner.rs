@@ -12,6 +12,21 @@ pub struct Model {
     pub sex: String,
     pub class_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    pub moet_code: Option<String>,
+    pub cccd_enc: Option<String>,
+    pub cccd_index: Option<String>,
+    pub ethnicity: Option<String>,
+    pub religion: Option<String>,
+    pub nationality: Option<String>,
+    pub disability_enc: Option<String>,
+    pub policy_codes: Option<String>,
+    pub boarding: Option<String>,
+    pub province_code: Option<String>,
+    pub commune_code: Option<String>,
+    pub address_line: Option<String>,
+    pub address_as_of: Option<Date>,
+    pub status: String,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
