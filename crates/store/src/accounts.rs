@@ -2,13 +2,12 @@
 //! never leave this module.
 
 use crate::audit::{self, Change};
-use crate::entity::{class, learner, org_unit, role_grant, session, user};
+use crate::entity::{class, learner, role_grant, session, user};
 use crate::error::Msg;
 use crate::{ActorRef, Error, Result};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -388,15 +387,7 @@ pub async fn list_users(
     if within.is_empty() {
         return Ok((vec![], 0));
     }
-    let mut scope = Condition::any();
-    for p in within {
-        scope = scope.add(org_unit::Column::Path.starts_with(p.as_str()));
-    }
-    let owners = Query::select()
-        .column(org_unit::Column::Id)
-        .from(org_unit::Entity)
-        .cond_where(scope)
-        .to_owned();
+    let owners = crate::org::ids_within(within);
     let mut q = user::Entity::find().filter(user::Column::OwnerOrgId.in_subquery(owners));
     let folded = text::fold(query);
     if !folded.is_empty() {

@@ -180,6 +180,20 @@ pub async fn count_in_subtree<C: ConnectionTrait>(
     Ok(q.count(db).await?)
 }
 
+/// A sub-query selecting the ids of every unit inside any of `within`, to scope rows owned by
+/// units (accounts, learners) to the subtrees a caller may see.
+pub fn ids_within(within: &[OrgPath]) -> sea_orm::sea_query::SelectStatement {
+    let mut scope = Condition::any();
+    for p in within {
+        scope = scope.add(org_unit::Column::Path.starts_with(p.as_str()));
+    }
+    sea_orm::sea_query::Query::select()
+        .column(org_unit::Column::Id)
+        .from(org_unit::Entity)
+        .cond_where(scope)
+        .to_owned()
+}
+
 /// Current units and schools in a subtree, counted in one query.
 pub async fn counts_in_subtree<C: ConnectionTrait>(db: &C, root: &OrgPath) -> Result<(u64, u64)> {
     let rows: Vec<(String, i64)> = org_unit::Entity::find()

@@ -4,14 +4,13 @@
 
 use crate::audit::{self, Change};
 use crate::crypto::FieldCipher;
-use crate::entity::{guardian, learner, learner_guardian, learner_status, org_unit};
+use crate::entity::{guardian, learner, learner_guardian, learner_status};
 use crate::error::Msg;
 use crate::{ActorRef, Error, Result};
 use chrono::NaiveDate;
-use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use truongso_core::DomainError;
@@ -29,6 +28,17 @@ pub struct LearnerRow {
     pub school_id: Uuid,
     pub full_name: String,
     pub class_id: Option<Uuid>,
+}
+
+impl From<learner::Model> for LearnerRow {
+    fn from(l: learner::Model) -> Self {
+        Self {
+            id: l.id,
+            school_id: l.school_id,
+            full_name: l.full_name,
+            class_id: l.class_id,
+        }
+    }
 }
 
 /// A learner as shown to those allowed to see the record; sensitive fields decrypted.
@@ -289,15 +299,7 @@ pub async fn search_learners<C: ConnectionTrait>(
     if within.is_empty() || folded.is_empty() {
         return Ok(vec![]);
     }
-    let mut scope = Condition::any();
-    for p in within {
-        scope = scope.add(org_unit::Column::Path.starts_with(p.as_str()));
-    }
-    let schools = Query::select()
-        .column(org_unit::Column::Id)
-        .from(org_unit::Entity)
-        .cond_where(scope)
-        .to_owned();
+    let schools = crate::org::ids_within(within);
     Ok(learner::Entity::find()
         .filter(learner::Column::SchoolId.in_subquery(schools))
         .filter(learner::Column::NameFolded.contains(&folded))
@@ -306,12 +308,7 @@ pub async fn search_learners<C: ConnectionTrait>(
         .all(db)
         .await?
         .into_iter()
-        .map(|l| LearnerRow {
-            id: l.id,
-            school_id: l.school_id,
-            full_name: l.full_name,
-            class_id: l.class_id,
-        })
+        .map(LearnerRow::from)
         .collect())
 }
 
@@ -524,11 +521,6 @@ pub async fn for_schools(
         .all(db)
         .await?
         .into_iter()
-        .map(|l| LearnerRow {
-            id: l.id,
-            school_id: l.school_id,
-            full_name: l.full_name,
-            class_id: l.class_id,
-        })
+        .map(LearnerRow::from)
         .collect())
 }

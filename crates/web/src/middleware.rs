@@ -151,7 +151,13 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > st.cfg.max_body_bytes) {
+    if let Some(n) = declared.filter(|n| *n > st.cfg.max_body_bytes) {
+        // Read (and discard) a moderately oversized body before answering: a server that
+        // answers mid-upload and closes makes most clients report a broken pipe instead of
+        // showing the message. Past the drain limit the connection is simply dropped.
+        if n <= DRAIN_LIMIT {
+            drain(req.into_body()).await;
+        }
         let e = too_large(st.cfg.max_body_bytes);
         return render_error(st, &ctx_for_errors(None), e).await;
     }
@@ -288,6 +294,20 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
         set_cookie(resp.headers_mut(), removal(FLASH_COOKIE));
     }
     resp
+}
+
+/// Oversized bodies up to this size are read and discarded so the client sees the 413.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+async fn drain(mut body: Body) {
+    use http_body_util::BodyExt;
+    let mut read = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        read += frame.data_ref().map_or(0, |d| d.len());
+        if read > DRAIN_LIMIT {
+            break;
+        }
+    }
 }
 
 fn too_large(max: usize) -> AppError {

@@ -206,7 +206,8 @@ app_test!(api_errors_have_stable_codes, async |app: &TestApp| {
     assert_eq!(json_of(r).await["error"]["code"], "malformed_json");
     // Oversize body.
     let big = "x".repeat(2 * 1024 * 1024);
-    let r = c
+    // A client of its own: a connection the server refuses must not affect later requests.
+    let r = reqwest::Client::new()
         .post(app.url("/api/v1/users"))
         .bearer_auth(&admin)
         .header("content-type", "application/json")
