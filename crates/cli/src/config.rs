@@ -18,6 +18,10 @@ pub struct Config {
     pub login_failures_per_ip: u32,
     /// Trust `X-Forwarded-For` (set only behind your own reverse proxy).
     pub behind_proxy: bool,
+    /// Master key for field-level encryption (base64 of 32 bytes). Prefer setting it through
+    /// `TRUONGSO_DATA_KEY`; without it the key is read from (or created in) `data_key_file`.
+    pub data_key: Option<String>,
+    pub data_key_file: String,
     /// `text` or `json`.
     pub log_format: String,
     /// A tracing filter, e.g. `info` or `truongso_web=debug,info`.
@@ -34,6 +38,8 @@ impl Default for Config {
             secure_cookies: false,
             login_failures_per_ip: 50,
             behind_proxy: false,
+            data_key: None,
+            data_key_file: "./data/data.key".into(),
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -67,6 +73,31 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The field cipher. A new installation without a configured key gets one generated into
+    /// `data_key_file` (mode 0600): encrypted fields cannot be read without it, so back it up
+    /// with the database.
+    pub fn cipher(&self) -> anyhow::Result<truongso_store::crypto::FieldCipher> {
+        use truongso_store::crypto::FieldCipher;
+        let key = match &self.data_key {
+            Some(k) => k.clone(),
+            None => {
+                let path = std::path::Path::new(&self.data_key_file);
+                if path.exists() {
+                    std::fs::read_to_string(path)?
+                } else {
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    let k = FieldCipher::generate_key();
+                    write_private(path, &k)?;
+                    tracing::warn!(path = %path.display(), "generated a new data key; back it up with the database");
+                    k
+                }
+            }
+        };
+        FieldCipher::from_base64(&key).map_err(|e| anyhow::anyhow!("data key: {e}"))
+    }
+
     pub fn web(&self) -> truongso_web::WebConfig {
         truongso_web::WebConfig {
             session_ttl: chrono::Duration::minutes(self.session_ttl_minutes),
@@ -77,6 +108,18 @@ impl Config {
             ..Default::default()
         }
     }
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]
@@ -104,6 +147,38 @@ mod tests {
             assert!(Config::load(Some(&file)).is_err());
             Ok(())
         });
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn data_key_is_created_once_and_reused() {
+        let dir = std::env::temp_dir().join(format!("ts-key-{}", std::process::id()));
+        let cfg = Config {
+            data_key_file: dir.join("k/data.key").display().to_string(),
+            ..Config::default()
+        };
+        let a = cfg.cipher().unwrap();
+        let sealed = a.encrypt("t:1", "bí mật");
+        let b = cfg.cipher().unwrap();
+        assert_eq!(
+            b.decrypt("t:1", &sealed).unwrap(),
+            "bí mật",
+            "the same key is read back"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&cfg.data_key_file)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let bad = Config {
+            data_key: Some("ngắn".into()),
+            ..Config::default()
+        };
+        assert!(bad.cipher().is_err());
         std::fs::remove_dir_all(dir).ok();
     }
 }

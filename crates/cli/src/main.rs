@@ -127,7 +127,7 @@ async fn serve(store: Store, cfg: &Config, bind: &str, banner: impl FnOnce(&str)
             }
         }
     });
-    let state = truongso_web::AppState::new(store, cfg.web());
+    let state = truongso_web::AppState::new(store, cfg.web(), cfg.cipher()?);
     let app = truongso_web::app(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await

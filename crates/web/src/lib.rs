@@ -57,6 +57,8 @@ pub struct AppState {
     pub cfg: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
     pub started: Instant,
+    /// Field-level encryption for sensitive records (identity numbers, health).
+    pub cipher: Arc<truongso_store::crypto::FieldCipher>,
     /// Subtree counters shown on dashboards, recomputed at most every `COUNTS_TTL`.
     counts: Arc<Mutex<HashMap<String, (Instant, SubtreeCounts)>>>,
     /// Failed logins per client address: (window start, count).
@@ -75,10 +77,11 @@ pub struct SubtreeCounts {
 pub const COUNTS_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
-    pub fn new(store: Store, cfg: WebConfig) -> Self {
+    pub fn new(store: Store, cfg: WebConfig, cipher: truongso_store::crypto::FieldCipher) -> Self {
         Self {
             store,
             cfg: Arc::new(cfg),
+            cipher: Arc::new(cipher),
             metrics: Arc::new(metrics::Metrics::new()),
             started: Instant::now(),
             counts: Default::default(),
