@@ -236,10 +236,17 @@ pub enum Action {
     GrantRole,
     /// Read and verify the audit chain (system-wide, so only for a root unit's administrator).
     ViewAudit,
+    /// Read a learner's record (identity, enrolment, status, guardians).
+    ViewLearner,
+    /// Create or change a learner's record.
+    ManageLearner,
+    /// Read a learner's health record: only the nurse, the principal, the homeroom teacher and
+    /// the learner's own guardians (school-records issue).
+    ViewHealth,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewOwn,
         Action::ChangeOwnPassword,
         Action::ManageOwnTokens,
@@ -250,6 +257,9 @@ impl Action {
         Action::ManageUser,
         Action::GrantRole,
         Action::ViewAudit,
+        Action::ViewLearner,
+        Action::ManageLearner,
+        Action::ViewHealth,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -264,6 +274,9 @@ impl Action {
             Action::ManageUser => "manage_user",
             Action::GrantRole => "grant_role",
             Action::ViewAudit => "view_audit",
+            Action::ViewLearner => "view_learner",
+            Action::ManageLearner => "manage_learner",
+            Action::ViewHealth => "view_health",
         }
     }
 }
@@ -283,6 +296,12 @@ pub enum Resource<'a> {
     Grant { role: Role, scope: &'a Scope },
     /// The whole installation (audit chain).
     System,
+    /// A learner, by school, current class and id.
+    Learner {
+        school: &'a OrgPath,
+        class_id: Option<Uuid>,
+        learner_id: Uuid,
+    },
 }
 
 /// Roles a school's principal or vice-principal may hand out inside the school.
@@ -299,6 +318,52 @@ fn school_leader_may_grant(role: Role) -> bool {
             | Role::Parent
             | Role::Student
     )
+}
+
+/// Whether one grant opens a learner's record for `action`.
+fn learner_access(
+    g: &Grant,
+    action: Action,
+    school: &OrgPath,
+    class_id: Option<Uuid>,
+    learner_id: Uuid,
+) -> bool {
+    let own_class = |c: &Uuid| class_id == Some(*c);
+    match (&g.scope, g.role, action) {
+        // Offices and administrators see and correct records in their subtree, not health.
+        (Scope::Subtree { root }, Role::Admin, Action::ViewLearner | Action::ManageLearner) => {
+            school.is_within(root)
+        }
+        (Scope::Subtree { root }, Role::Officer, Action::ViewLearner) => school.is_within(root),
+        (Scope::School { school: s }, role, action) if s == school => match action {
+            Action::ViewLearner => true,
+            Action::ManageLearner => matches!(role, Role::Principal | Role::VicePrincipal | Role::Clerk),
+            Action::ViewHealth => matches!(role, Role::Principal | Role::Nurse),
+            _ => false,
+        },
+        (
+            Scope::Class {
+                school: s,
+                class_id: c,
+            },
+            Role::HomeroomTeacher,
+            _,
+        ) => s == school && own_class(c),
+        (
+            Scope::ClassSubject {
+                school: s,
+                class_id: c,
+                ..
+            },
+            Role::SubjectTeacher,
+            Action::ViewLearner,
+        ) => s == school && own_class(c),
+        (Scope::Child { learner_id: l, .. }, Role::Parent, Action::ViewLearner | Action::ViewHealth) => {
+            *l == learner_id
+        }
+        (Scope::Child { learner_id: l, .. }, Role::Student, Action::ViewLearner) => *l == learner_id,
+        _ => false,
+    }
 }
 
 /// The authorisation decision. Deny unless a grant allows.
@@ -347,6 +412,17 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 _ => false,
             }
         }),
+        (
+            ViewLearner | ManageLearner | ViewHealth,
+            Resource::Learner {
+                school,
+                class_id,
+                learner_id,
+            },
+        ) => actor
+            .grants
+            .iter()
+            .any(|g| learner_access(g, action, school, class_id, learner_id)),
         (ViewAudit, Resource::System) => actor
             .grants
             .iter()

@@ -299,3 +299,79 @@ fn a_second_grant_widens_access() {
     assert!(can(&a, Action::ManageOrgUnit, Resource::OrgUnit(&t.s2)));
     assert!(!can(&a, Action::ManageOrgUnit, Resource::OrgUnit(&t.s)));
 }
+
+/// Learner records: L is in class K of school S, L2 in another class of S, L3 in school S2.
+/// Columns: view [L L2 L3], manage [L L2 L3], health [L L2 L3].
+const LEARNER_TABLE: &str = "
+admin@P            YYY YYY NNN
+admin@S            YYN YYN NNN
+officer@P          YYY NNN NNN
+officer@C          YYY NNN NNN
+principal@S        YYN YYN YYN
+vice_principal@S   YYN YYN NNN
+department_head@S  YYN NNN NNN
+clerk@S            YYN YYN NNN
+accountant@S       YYN NNN NNN
+nurse@S            YYN NNN YYN
+librarian@S        YYN NNN NNN
+homeroom@K         YNN YNN YNN
+subject@K          YNN NNN NNN
+parent@L           YNN NNN YNN
+student@L          YNN NNN NNN
+";
+
+#[test]
+fn learner_records_follow_the_table() {
+    let t = tree();
+    let other_class = Uuid::from_u128(101);
+    let learners = [
+        (&t.s, Some(t.class), t.learner),
+        (&t.s, Some(other_class), Uuid::from_u128(201)),
+        (&t.s2, None, Uuid::from_u128(202)),
+    ];
+    let yn = |b: bool| if b { 'Y' } else { 'N' };
+    let expected: Vec<(String, String)> = LEARNER_TABLE
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            (
+                parts.next().unwrap().to_string(),
+                parts.collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect();
+    let all = actors(&t);
+    assert_eq!(expected.len(), all.len());
+    let mut mismatches = vec![];
+    for ((label, a), (exp_label, exp)) in all.iter().zip(&expected) {
+        assert_eq!(label, exp_label);
+        let col = |action| {
+            learners
+                .iter()
+                .map(|(school, class_id, learner_id)| {
+                    yn(can(
+                        a,
+                        action,
+                        Resource::Learner {
+                            school,
+                            class_id: *class_id,
+                            learner_id: *learner_id,
+                        },
+                    ))
+                })
+                .collect::<String>()
+        };
+        let got = format!(
+            "{} {} {}",
+            col(Action::ViewLearner),
+            col(Action::ManageLearner),
+            col(Action::ViewHealth)
+        );
+        if &got != exp {
+            mismatches.push(format!("{label}: expected {exp}, got {got}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
