@@ -248,6 +248,24 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/api/v1/grants/{id}",
             Act(GrantRole),
             delete(api::users::delete_grant),
+        )
+        .add(
+            "GET",
+            "/api/v1/learners",
+            Act(ViewLearner),
+            get(api::learners::search),
+        )
+        .add(
+            "POST",
+            "/api/v1/learners",
+            Act(ManageLearner),
+            post(api::learners::create),
+        )
+        .add(
+            "GET",
+            "/api/v1/learners/{id}",
+            Act(ViewLearner),
+            get(api::learners::get),
         );
     let max = state.cfg.max_body_bytes;
     let router = b

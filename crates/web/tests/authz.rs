@@ -57,6 +57,10 @@ struct Targets {
     user_p: Uuid,
     /// Owned by the school but administrator of the Sở: only the Sở's administrators may manage it.
     user_esc: Uuid,
+    /// The demo class 6A1 of S, its learner linked to the demo parent, and a classmate.
+    class_k: Uuid,
+    child: Uuid,
+    classmate: Uuid,
 }
 
 fn can(a: &Actor, action: Action, r: Resource<'_>) -> bool {
@@ -414,6 +418,57 @@ fn cases(t: &Targets) -> Vec<Case> {
             Box::new(grant_ok),
         );
     }
+    // Learner records: search is open to all (results are filtered), reading and creating are
+    // decided per record.
+    add(
+        "GET",
+        "/api/v1/learners",
+        "/api/v1/learners?q=a".into(),
+        Body::None,
+        Box::new(|_, _| true),
+    );
+    for lid in [t.child, t.classmate] {
+        let (s, k) = (t.s.clone(), t.class_k);
+        add(
+            "GET",
+            "/api/v1/learners/{id}",
+            format!("/api/v1/learners/{lid}"),
+            Body::None,
+            Box::new(move |a, _| {
+                can(
+                    a,
+                    Action::ViewLearner,
+                    Resource::Learner {
+                        school: &s,
+                        class_id: Some(k),
+                        learner_id: lid,
+                    },
+                )
+            }),
+        );
+    }
+    for (school, sid) in [(t.s.clone(), t.s_id), (t.s2.clone(), t.s2_id)] {
+        let k = t.class_k;
+        add(
+            "POST",
+            "/api/v1/learners",
+            "/api/v1/learners".into(),
+            Body::Json(
+                json!({"school_id": sid, "class_id": k, "full_name": "", "date_of_birth": "x", "sex": "x"}),
+            ),
+            Box::new(move |a, _| {
+                can(
+                    a,
+                    Action::ManageLearner,
+                    Resource::Learner {
+                        school: &school,
+                        class_id: Some(k),
+                        learner_id: Uuid::nil(),
+                    },
+                )
+            }),
+        );
+    }
     let s = t.s.clone();
     let revoke_ok = move |a: &Actor, _h: &Held| {
         can(
@@ -572,6 +627,22 @@ app_test!(every_route_every_role, async |app: &TestApp| {
             accounts::grant(db, &sys, u.id, &g).await.unwrap();
             u.id
         },
+        class_k: Uuid::nil(),
+        child: Uuid::nil(),
+        classmate: Uuid::nil(),
+    };
+    let parent = accounts::by_username(db, "phuhuynh.thcs").await.unwrap().unwrap();
+    let child = accounts::grants_of(db, parent.id).await.unwrap()[0]
+        .learner_id
+        .unwrap();
+    let pupils = truongso_store::people::for_schools(db, &[s.id], 50)
+        .await
+        .unwrap();
+    let t = Targets {
+        class_k: pupils.iter().find(|l| l.id == child).unwrap().class_id.unwrap(),
+        child,
+        classmate: pupils.iter().find(|l| l.id != child).unwrap().id,
+        ..t
     };
     let all = cases(&t);
     // Every non-public route that exists has at least one case.

@@ -652,3 +652,117 @@ app_test!(restructuring_through_pages_and_api, async |app: &TestApp| {
         .unwrap();
     assert_eq!(r.status(), 403);
 });
+
+app_test!(learner_records_by_role, async |app: &TestApp| {
+    let c = reqwest::Client::new();
+    let db = &app.store().db;
+    let clerk = app.token("vanthu.thcs").await;
+    let school = accounts::by_username(db, "vanthu.thcs")
+        .await
+        .unwrap()
+        .unwrap()
+        .owner_org_id;
+    let parent = accounts::by_username(db, "phuhuynh.thcs").await.unwrap().unwrap();
+    let child = accounts::grants_of(db, parent.id).await.unwrap()[0]
+        .learner_id
+        .unwrap();
+    let class_k = truongso_store::people::for_schools(db, &[school], 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.id == child)
+        .unwrap()
+        .class_id
+        .unwrap();
+    // The clerk enrols a learner in 6A1; a bad CCCD is refused with the field named.
+    let body = |cccd: &str| {
+        json!({"school_id": school, "class_id": class_k, "full_name": "Nguyễn Văn An", "date_of_birth": "02/03/2015",
+               "sex": "Nam", "cccd": cccd, "ethnicity": "Tày"})
+    };
+    let r = c
+        .post(app.url("/api/v1/learners"))
+        .bearer_auth(&clerk)
+        .json(&body("008315000123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e = json_of(r).await;
+    assert_eq!(
+        (e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+        (Some("cccd"), Some("cccd_sex_mismatch"))
+    );
+    let r = c
+        .post(app.url("/api/v1/learners"))
+        .bearer_auth(&clerk)
+        .json(&body("008215000123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let an = json_of(r).await;
+    assert_eq!(an["cccd"], "008215000123");
+    assert_eq!(an["ethnicity"], "02");
+    let id = an["id"].as_str().unwrap().to_string();
+    // Found without diacritics.
+    let hits = json_of(
+        c.get(app.url("/api/v1/learners?q=nguyen%20van%20an"))
+            .bearer_auth(&clerk)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(hits.as_array().unwrap().iter().any(|h| h["id"] == id.as_str()));
+    // The subject teacher of 6A1 reads the record with the identity number masked.
+    let teacher = app.token("gvbm.thcs").await;
+    let seen = json_of(
+        c.get(app.url(&format!("/api/v1/learners/{id}")))
+            .bearer_auth(&teacher)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(seen["cccd"], "•••••••••123");
+    // A guardian sees their own child only, in the record and in search.
+    let guardian = app.token("phuhuynh.thcs").await;
+    let r = c
+        .get(app.url(&format!("/api/v1/learners/{id}")))
+        .bearer_auth(&guardian)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c
+        .get(app.url(&format!("/api/v1/learners/{child}")))
+        .bearer_auth(&guardian)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let hits = json_of(
+        c.get(app.url("/api/v1/learners?q=a"))
+            .bearer_auth(&guardian)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["id"] == child.to_string().as_str())
+    );
+    // The accountant reads records but does not enrol.
+    let accountant = app.token("ketoan.thcs").await;
+    let r = c
+        .post(app.url("/api/v1/learners"))
+        .bearer_auth(&accountant)
+        .json(&body("008215000999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+});

@@ -2,6 +2,7 @@
 //! annotations. Authentication: a session cookie (with the `X-CSRF-Token` header on writes)
 //! or `Authorization: Bearer <API token>`.
 
+pub mod learners;
 pub mod me;
 pub mod org;
 pub mod users;
@@ -113,11 +114,14 @@ impl Modify for Security {
         users::list_grants,
         users::create_grant,
         users::delete_grant,
+        learners::search,
+        learners::get,
+        learners::create,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"))
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"))
 )]
 pub struct ApiDoc;
 
