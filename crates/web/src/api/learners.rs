@@ -94,8 +94,8 @@ pub async fn search(
     let mut paths: std::collections::HashMap<Uuid, OrgPath> = Default::default();
     let mut hits = vec![];
     for r in rows {
-        if !paths.contains_key(&r.school_id) {
-            paths.insert(r.school_id, school_path(&st, r.school_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = paths.entry(r.school_id) {
+            e.insert(school_path(&st, r.school_id).await?);
         }
         let school = &paths[&r.school_id];
         if p.can(
