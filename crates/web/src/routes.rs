@@ -153,6 +153,14 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Act(GrantRole),
             post(pages::users::revoke),
         )
+        // learners
+        .add("GET", "/learners", Act(ViewLearner), get(pages::learners::list))
+        .add(
+            "GET",
+            "/learners/{id}",
+            Act(ViewLearner),
+            get(pages::learners::show),
+        )
         // audit
         .add("GET", "/audit", Act(ViewAudit), get(pages::audit::list))
         .add(

@@ -163,6 +163,9 @@ pub fn nav_for(ctx: &ReqCtx) -> Vec<NavItem> {
     if any(Action::ViewOrgUnit) {
         items.push(("/org", "nav.org_tree"));
     }
+    if !p.actor.grants.is_empty() {
+        items.push(("/learners", "nav.learners"));
+    }
     if any(Action::ViewUsers) {
         items.push(("/users", "nav.users"));
     }

@@ -427,7 +427,32 @@ fn cases(t: &Targets) -> Vec<Case> {
         Body::None,
         Box::new(|_, _| true),
     );
+    add(
+        "GET",
+        "/learners",
+        "/learners?q=a".into(),
+        Body::None,
+        Box::new(|_, _| true),
+    );
     for lid in [t.child, t.classmate] {
+        let (s, k) = (t.s.clone(), t.class_k);
+        add(
+            "GET",
+            "/learners/{id}",
+            format!("/learners/{lid}"),
+            Body::None,
+            Box::new(move |a, _| {
+                can(
+                    a,
+                    Action::ViewLearner,
+                    Resource::Learner {
+                        school: &s,
+                        class_id: Some(k),
+                        learner_id: lid,
+                    },
+                )
+            }),
+        );
         let (s, k) = (t.s.clone(), t.class_k);
         add(
             "GET",

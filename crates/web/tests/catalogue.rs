@@ -4,8 +4,9 @@
 use std::path::Path;
 use truongso_core::i18n::{Locale, keys};
 
-const PREFIXES: [&str; 16] = [
+const PREFIXES: [&str; 17] = [
     "app.",
+    "learners.",
     "error.",
     "error_title.",
     "nav.",

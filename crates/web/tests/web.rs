@@ -755,6 +755,23 @@ app_test!(learner_records_by_role, async |app: &TestApp| {
             .iter()
             .all(|h| h["id"] == child.to_string().as_str())
     );
+    // The pages show the same scoping; the parent's menu has the learners entry.
+    let (browser, _) = app.login("phuhuynh.thcs").await;
+    let home = common::get_text(&browser, app.url("/")).await;
+    assert!(home.contains("href=\"/learners\""));
+    let r = browser
+        .get(app.url(&format!("/learners/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let own = common::get_text(&browser, app.url(&format!("/learners/{child}"))).await;
+    assert!(own.contains("Quá trình học tập") && own.contains("Đang học"));
+    let (clerk_page, _) = app.login("vanthu.thcs").await;
+    let list = common::get_text(&clerk_page, app.url("/learners?q=NGUYEN%20van%20an")).await;
+    assert!(list.contains("Nguyễn Văn An"));
+    let rec = common::get_text(&clerk_page, app.url(&format!("/learners/{id}"))).await;
+    assert!(rec.contains("008215000123") && rec.contains("Tày"));
     // The accountant reads records but does not enrol.
     let accountant = app.token("ketoan.thcs").await;
     let r = c

@@ -89,13 +89,18 @@ pub async fn search(
     Authed { p, .. }: Authed,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Vec<LearnerHit>> {
+    Ok(Json(visible(&st, &p, &q.q).await?))
+}
+
+/// Learners whose name matches and whom the caller may see (at most 100).
+pub async fn visible(st: &AppState, p: &Principal, query: &str) -> AppResult<Vec<LearnerHit>> {
     let within: Vec<OrgPath> = p.actor.grants.iter().map(|g| g.scope.anchor().clone()).collect();
-    let rows = people::search_learners(&st.store.db, &within, &q.q, 500).await?;
+    let rows = people::search_learners(&st.store.db, &within, query, 500).await?;
     let mut paths: std::collections::HashMap<Uuid, OrgPath> = Default::default();
     let mut hits = vec![];
     for r in rows {
         if let std::collections::hash_map::Entry::Vacant(e) = paths.entry(r.school_id) {
-            e.insert(school_path(&st, r.school_id).await?);
+            e.insert(school_path(st, r.school_id).await?);
         }
         let school = &paths[&r.school_id];
         if p.can(
@@ -117,10 +122,16 @@ pub async fn search(
             break;
         }
     }
-    Ok(Json(hits))
+    Ok(hits)
 }
 
-async fn authorised(st: &AppState, p: &Principal, id: Uuid, action: Action) -> AppResult<(Learner, OrgPath)> {
+/// The record and its school path, if the caller may perform `action` on it.
+pub async fn authorised(
+    st: &AppState,
+    p: &Principal,
+    id: Uuid,
+    action: Action,
+) -> AppResult<(Learner, OrgPath)> {
     let l = people::get_learner(&st.store.db, &st.cipher, id).await?;
     let school = school_path(st, l.school_id).await?;
     p.require(

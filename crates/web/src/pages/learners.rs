@@ -1,0 +1,121 @@
+//! Learner pages: search by name (diacritics optional) among the learners the role may see,
+//! and the record with its status history. Identity numbers are shown in full only to those who
+//! may edit the record.
+
+use crate::AppState;
+use crate::api::learners::{LearnerHit, authorised, visible};
+use crate::ctx::Authed;
+use crate::error::AppResult;
+use crate::view::{Layout, page};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use truongso_core::auth::{Action, Resource};
+use truongso_core::codes;
+use truongso_core::people::Cccd;
+use truongso_store::people::{self, Learner, StatusEntry};
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "learners.html")]
+struct ListPage {
+    l: Layout,
+    q: String,
+    hits: Vec<LearnerHit>,
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<Response> {
+    let query = q.q.unwrap_or_default();
+    let hits = if query.trim().is_empty() {
+        vec![]
+    } else {
+        visible(&st, &p, &query).await?
+    };
+    Ok(page(&ListPage {
+        l: Layout::titled(&ctx, "learners.title"),
+        q: query,
+        hits,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "learner.html")]
+struct DetailPage {
+    l: Layout,
+    learner: Learner,
+    cccd: String,
+    ethnicity: String,
+    status: String,
+    history: Vec<(String, String, String)>,
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let (learner, school) = authorised(&st, &p, id, Action::ViewLearner).await?;
+    let full = p.can(
+        Action::ManageLearner,
+        Resource::Learner {
+            school: &school,
+            class_id: learner.class_id,
+            learner_id: learner.id,
+        },
+    );
+    let cccd = match (learner.cccd.as_deref(), full) {
+        (None, _) => String::new(),
+        (Some(c), true) => c.to_string(),
+        (Some(c), false) => Cccd::parse(c).map(|x| x.masked()).unwrap_or_default(),
+    };
+    let label = |list: codes::CodeList, code: &Option<String>| {
+        code.as_deref()
+            .and_then(|c| list.label(c))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let history = people::status_history(&st.store.db, id)
+        .await?
+        .into_iter()
+        .map(|h: StatusEntry| {
+            let status = codes::TRANG_THAI_HOC_SINH
+                .label(&h.status)
+                .unwrap_or_default()
+                .to_string();
+            let reason = h
+                .reason_code
+                .as_deref()
+                .and_then(|r| codes::LY_DO_THOI_HOC.label(r))
+                .unwrap_or_default();
+            (crate::view::date(&h.on_date), status, reason.to_string())
+        })
+        .collect();
+    let page_data = DetailPage {
+        l: Layout::new(&ctx, learner.full_name.clone()),
+        cccd,
+        ethnicity: label(codes::DAN_TOC, &learner.ethnicity),
+        status: codes::TRANG_THAI_HOC_SINH
+            .label(&learner.status)
+            .unwrap_or_default()
+            .to_string(),
+        history,
+        learner,
+    };
+    Ok(page(&page_data))
+}
+
+impl DetailPage {
+    fn date_str(&self, d: &chrono::NaiveDate) -> String {
+        crate::view::date(d)
+    }
+}
