@@ -436,40 +436,30 @@ fn cases(t: &Targets) -> Vec<Case> {
     );
     for lid in [t.child, t.classmate] {
         let (s, k) = (t.s.clone(), t.class_k);
+        let view = move |a: &Actor, _: &Held| {
+            can(
+                a,
+                Action::ViewLearner,
+                Resource::Learner {
+                    school: &s,
+                    class_id: Some(k),
+                    learner_id: lid,
+                },
+            )
+        };
         add(
             "GET",
             "/learners/{id}",
             format!("/learners/{lid}"),
             Body::None,
-            Box::new(move |a, _| {
-                can(
-                    a,
-                    Action::ViewLearner,
-                    Resource::Learner {
-                        school: &s,
-                        class_id: Some(k),
-                        learner_id: lid,
-                    },
-                )
-            }),
+            Box::new(view.clone()),
         );
-        let (s, k) = (t.s.clone(), t.class_k);
         add(
             "GET",
             "/api/v1/learners/{id}",
             format!("/api/v1/learners/{lid}"),
             Body::None,
-            Box::new(move |a, _| {
-                can(
-                    a,
-                    Action::ViewLearner,
-                    Resource::Learner {
-                        school: &s,
-                        class_id: Some(k),
-                        learner_id: lid,
-                    },
-                )
-            }),
+            Box::new(view),
         );
     }
     for (school, sid) in [(t.s.clone(), t.s_id), (t.s2.clone(), t.s2_id)] {
