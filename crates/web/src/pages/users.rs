@@ -465,14 +465,19 @@ pub async fn grant_role(
 ) -> AppResult<GrantRow> {
     load_user(st, p, user_id).await?;
     let g = accounts::resolve_grant(&st.store.db, spec).await?;
+    require_grantable(p, &g)?;
+    Ok(accounts::grant(&st.store.db, &p.actor_ref(), user_id, &g).await?)
+}
+
+/// Handing out or taking back a role needs the right to grant that role on that scope.
+fn require_grantable(p: &Principal, g: &Grant) -> AppResult<()> {
     p.require(
         Action::GrantRole,
         Resource::Grant {
             role: g.role,
             scope: &g.scope,
         },
-    )?;
-    Ok(accounts::grant(&st.store.db, &p.actor_ref(), user_id, &g).await?)
+    )
 }
 
 /// Checks and removes a grant; shared by the page and the API.
@@ -481,13 +486,7 @@ pub async fn revoke_grant(st: &AppState, p: &Principal, grant_id: Uuid) -> AppRe
     let g = row
         .grant()
         .ok_or_else(|| AppError::internal("grant without scope"))?;
-    p.require(
-        Action::GrantRole,
-        Resource::Grant {
-            role: g.role,
-            scope: &g.scope,
-        },
-    )?;
+    require_grantable(p, &g)?;
     accounts::revoke(&st.store.db, &p.actor_ref(), grant_id).await?;
     Ok(row)
 }

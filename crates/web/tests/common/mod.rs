@@ -122,6 +122,17 @@ pub async fn get_text(c: &Client, url: String) -> String {
     c.get(url).send().await.unwrap().text().await.unwrap()
 }
 
+/// Asserts a 422 JSON error naming the field and the stable code.
+pub async fn assert_field_error(r: Response, field: &str, code: &str) {
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (e["error"]["field"].as_str(), e["error"]["code"].as_str()),
+        (Some(field), Some(code)),
+        "{e}"
+    );
+}
+
 /// The CSRF token embedded in a page's forms.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"_csrf\" value=\"";
