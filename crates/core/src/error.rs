@@ -67,6 +67,10 @@ pub enum DomainError {
     CccdFutureYear,
     #[error("unknown code")]
     UnknownCode,
+    #[error("not a number")]
+    InvalidNumber,
+    #[error("out of range ({min}..={max})")]
+    OutOfRange { min: i64, max: i64 },
 }
 
 impl DomainError {
@@ -105,6 +109,8 @@ impl DomainError {
             CccdSexMismatch => "cccd_sex_mismatch",
             CccdFutureYear => "cccd_future_year",
             UnknownCode => "unknown_code",
+            InvalidNumber => "invalid_number",
+            OutOfRange { .. } => "out_of_range",
         }
     }
 
@@ -113,6 +119,7 @@ impl DomainError {
         match self {
             DomainError::TooLong { max } => vec![("max", max.to_string())],
             DomainError::TooShort { min } => vec![("min", min.to_string())],
+            DomainError::OutOfRange { min, max } => vec![("min", min.to_string()), ("max", max.to_string())],
             _ => vec![],
         }
     }

@@ -1,0 +1,1 @@
+//! Documents: XLSX templates, import parsing and export.
