@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod codes;
 pub mod error;
+pub mod facilities;
 pub mod health;
 pub mod i18n;
 pub mod org;
