@@ -36,6 +36,9 @@ enum Cmd {
     Demo {
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Learners across the demo province (benchmarks use up to 1,000,000).
+        #[arg(long, default_value_t = demo::DEFAULT_LEARNERS)]
+        learners: u64,
         /// SQLite file for the demo (ignored when --database-url is given).
         #[arg(long, default_value = "./data/demo.db")]
         db: String,
@@ -181,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Demo {
             seed,
+            learners,
             db,
             bind,
             no_serve,
@@ -194,7 +198,7 @@ async fn main() -> anyhow::Result<()> {
             init_logs(&cfg);
             let t0 = Instant::now();
             let store = open(&cfg).await?;
-            let summary = demo::seed(&store, seed).await?;
+            let summary = demo::seed(&store, &cfg.cipher()?, demo::DemoOptions { seed, learners }).await?;
             print_demo(&summary, t0.elapsed().as_secs_f64());
             if no_serve {
                 return Ok(());
@@ -301,13 +305,13 @@ fn print_demo(s: &demo::DemoSummary, secs: f64) {
     let t = |k: &str| truongso_core::i18n::t(truongso_core::i18n::Locale::Vi, k);
     if s.created {
         println!(
-            "Đã tạo tỉnh mẫu trong {secs:.1} giây: {} đơn vị, {} trường.",
-            s.units, s.schools
+            "Đã tạo tỉnh mẫu trong {secs:.1} giây: {} đơn vị, {} trường, {} học sinh.",
+            s.units, s.schools, s.learners
         );
     } else {
         println!(
-            "Dùng lại tỉnh mẫu đã có: {} đơn vị, {} trường.",
-            s.units, s.schools
+            "Dùng lại tỉnh mẫu đã có: {} đơn vị, {} trường, {} học sinh.",
+            s.units, s.schools, s.learners
         );
     }
     println!(

@@ -376,6 +376,23 @@ list!(
     ]
 );
 
+/// Learner statuses that keep a learner on a class roll: studying, transferred in, back after
+/// absence. Transferred out, dropped out and completed are off the roll.
+pub const ON_ROLL: [&str; 6] = ["01", "02", "03", "06", "07", "10"];
+
+/// Trường Số's own status for a learner who finished the last grade of the level (the sector
+/// list has no such code; the sync layer reports these learners as leaving at year end).
+pub const COMPLETED_LEVEL: &str = "90";
+
+/// Label of a learner status, the sector list or the local "completed" code.
+pub fn learner_status_label(code: &str) -> Option<&'static str> {
+    if code == COMPLETED_LEVEL {
+        Some("Hoàn thành chương trình cấp học")
+    } else {
+        TRANG_THAI_HOC_SINH.label(code)
+    }
+}
+
 /// Every list, for the code-list API and the import templates.
 pub const ALL: [CodeList; 18] = [
     DAN_TOC,

@@ -67,6 +67,8 @@ pub enum DomainError {
     CccdFutureYear,
     #[error("unknown code")]
     UnknownCode,
+    #[error("grade not taught by the school")]
+    GradeNotTaught,
     #[error("not a number")]
     InvalidNumber,
     #[error("out of range ({min}..={max})")]
@@ -109,6 +111,7 @@ impl DomainError {
             CccdSexMismatch => "cccd_sex_mismatch",
             CccdFutureYear => "cccd_future_year",
             UnknownCode => "unknown_code",
+            GradeNotTaught => "grade_not_taught",
             InvalidNumber => "invalid_number",
             OutOfRange { .. } => "out_of_range",
         }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod classes;
 pub mod codes;
 pub mod error;
 pub mod facilities;

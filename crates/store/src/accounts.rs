@@ -10,7 +10,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -489,7 +489,14 @@ fn scope_ids(scope: &Scope) -> (Option<Uuid>, Option<String>, Option<Uuid>) {
     }
 }
 
-pub async fn grant(db: &DatabaseConnection, actor: &ActorRef, user_id: Uuid, g: &Grant) -> Result<GrantRow> {
+/// Works inside an outer transaction too (as a savepoint), so records that imply a grant
+/// (teaching assignments, homeroom classes, guardian links) commit with it or not at all.
+pub async fn grant<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    user_id: Uuid,
+    g: &Grant,
+) -> Result<GrantRow> {
     let txn = db.begin().await?;
     find_model(&txn, user_id).await?;
     if grants_of(&txn, user_id)
@@ -542,7 +549,7 @@ pub async fn get_grant<C: ConnectionTrait>(db: &C, grant_id: Uuid) -> Result<Gra
         .ok_or_else(|| Error::not_found("unknown_grant"))
 }
 
-pub async fn revoke(db: &DatabaseConnection, actor: &ActorRef, grant_id: Uuid) -> Result<()> {
+pub async fn revoke<C: ConnectionTrait + TransactionTrait>(db: &C, actor: &ActorRef, grant_id: Uuid) -> Result<()> {
     let txn = db.begin().await?;
     let row = get_grant(&txn, grant_id).await?;
     role_grant::Entity::delete_by_id(grant_id).exec(&txn).await?;

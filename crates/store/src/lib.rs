@@ -14,6 +14,7 @@ pub mod org;
 pub mod people;
 pub mod school_years;
 pub mod sessions;
+pub mod staff;
 pub mod testing;
 pub mod tokens;
 

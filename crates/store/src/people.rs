@@ -467,6 +467,7 @@ pub async fn link_guardian(
                     .map(|c| cipher.encrypt(&format!("guardians.cccd:{gid}"), c.as_str()))),
                 cccd_index: Set(cccd.as_ref().map(|c| cipher.blind_index("cccd", c.as_str()))),
                 created_at: Set(crate::now()),
+                user_id: Set(None),
             }
             .insert(&txn)
             .await?;

@@ -148,3 +148,8 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A fresh field cipher for a test (keys are never committed).
+pub fn cipher() -> crate::crypto::FieldCipher {
+    crate::crypto::FieldCipher::from_base64(&crate::crypto::FieldCipher::generate_key()).expect("fresh key")
+}

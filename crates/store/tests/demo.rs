@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use truongso_core::auth::Role;
 use truongso_core::org::{OrgKind, SchoolLevel};
+use sea_orm::{ConnectionTrait, Statement};
 use truongso_store::{Store, audit, both_backends, demo, org};
 
 async fn names(s: &Store) -> Vec<String> {
@@ -23,7 +24,7 @@ async fn names(s: &Store) -> Vec<String> {
 }
 
 both_backends!(demo_province, |s: Store| async move {
-    let first = demo::seed(&s, 7).await.unwrap();
+    let first = demo::seed(&s, &truongso_store::testing::cipher(), demo::DemoOptions::small(7)).await.unwrap();
     assert!(first.created);
     assert!(first.schools >= 30, "{} schools", first.schools);
     let roots = org::roots(&s.db).await.unwrap();
@@ -59,10 +60,46 @@ both_backends!(demo_province, |s: Store| async move {
     for r in Role::ALL {
         assert!(roles.contains(r.as_str()), "no demo account for {r:?}");
     }
+    // School records at the requested scale, with their links.
+    assert!((350..=520).contains(&first.learners), "{} learners", first.learners);
+    let count = |sql: &'static str| {
+        let s = s.clone();
+        async move {
+            let row = s
+                .db
+                .query_one_raw(Statement::from_string(s.backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM classes WHERE homeroom_staff_id IS NULL").await, 0);
+    assert!(count("SELECT COUNT(*) FROM teaching_assignments").await > 100);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM learners l WHERE NOT EXISTS (SELECT 1 FROM class_enrolments e WHERE e.learner_id = l.id)").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM health_entries").await,
+        i64::try_from(first.learners).unwrap()
+    );
+    assert!(
+        count(
+            "SELECT COUNT(*) FROM (SELECT lg.guardian_id FROM learner_guardians lg JOIN learners l ON l.id = lg.learner_id \
+             GROUP BY lg.guardian_id HAVING COUNT(DISTINCT l.school_id) > 1) x"
+        )
+        .await
+            > 0,
+        "some guardian has children in two schools"
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM staff WHERE user_id IS NOT NULL").await, 3);
+    assert_eq!(count("SELECT COUNT(*) FROM guardians WHERE user_id IS NOT NULL").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM school_facilities").await, i64::try_from(first.schools).unwrap());
     // The chain over everything the demo wrote is intact.
     assert_eq!(audit::verify(&s.db).await.unwrap().first_break, None);
     // Seeding again reuses the data.
-    let again = demo::seed(&s, 7).await.unwrap();
+    let again = demo::seed(&s, &truongso_store::testing::cipher(), demo::DemoOptions::small(7)).await.unwrap();
     assert!(!again.created);
     assert_eq!(again.schools, first.schools);
     assert_eq!(again.accounts.len(), first.accounts.len());
@@ -74,9 +111,9 @@ async fn demo_is_deterministic_for_a_seed() {
     let a = fresh(Backend::Sqlite).await;
     let b = fresh(Backend::Sqlite).await;
     let c = fresh(Backend::Sqlite).await;
-    demo::seed(&a.store, 42).await.unwrap();
-    demo::seed(&b.store, 42).await.unwrap();
-    demo::seed(&c.store, 43).await.unwrap();
+    demo::seed(&a.store, &truongso_store::testing::cipher(), demo::DemoOptions::small(42)).await.unwrap();
+    demo::seed(&b.store, &truongso_store::testing::cipher(), demo::DemoOptions::small(42)).await.unwrap();
+    demo::seed(&c.store, &truongso_store::testing::cipher(), demo::DemoOptions::small(43)).await.unwrap();
     assert_eq!(names(&a.store).await, names(&b.store).await);
     assert_ne!(names(&a.store).await, names(&c.store).await);
     a.cleanup().await;

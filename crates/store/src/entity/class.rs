@@ -10,6 +10,13 @@ pub struct Model {
     pub grade: i32,
     pub name: String,
     pub created_at: DateTimeUtc,
+    pub homeroom_staff_id: Option<Uuid>,
+    pub multigrade: bool,
+    pub specialist: bool,
+    pub boarding: bool,
+    pub two_sessions: bool,
+    pub capacity: Option<i32>,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub struct Model {
     pub cccd_enc: Option<String>,
     pub cccd_index: Option<String>,
     pub created_at: DateTimeUtc,
+    pub user_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,9 +23,11 @@ impl TestApp {
 
     pub async fn start_with(backend: Backend, cfg: WebConfig) -> Self {
         let db = fresh(backend).await;
-        demo::seed(&db.store, 1).await.expect("demo seed");
         let key = truongso_store::crypto::FieldCipher::generate_key();
         let cipher = truongso_store::crypto::FieldCipher::from_base64(&key).unwrap();
+        demo::seed(&db.store, &cipher, demo::DemoOptions::small(1))
+            .await
+            .expect("demo seed");
         let state = AppState::new(db.store.clone(), cfg, cipher);
         let (router, _) = truongso_web::routes::build(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -3,15 +3,19 @@
 //! every role. It is also the benchmark data set; later capabilities add their records here
 //! (learners and classes: the school-records issue extends `seed_school_records`).
 
+mod health;
+mod records;
+
 use crate::accounts::{self, GrantSpec, NewUser};
-use crate::entity::{class, learner};
+use crate::crypto::FieldCipher;
+use crate::entity::{guardian, staff};
 use crate::org::{self, NewOrgUnit, OrgUnit};
 use crate::{ActorRef, Result, Store, school_years};
 use chrono::NaiveDate;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 use truongso_core::school_year::{SchoolYear, YearCalendar};
 use truongso_core::text;
 use uuid::Uuid;
@@ -31,11 +35,30 @@ pub struct DemoAccount {
     pub scope: String,
 }
 
+/// How big a demo to build.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoOptions {
+    pub seed: u64,
+    /// Learners across the province (rounded to whole classes). The README's demo uses
+    /// `DEFAULT_LEARNERS`; benchmarks scale it to 1,000,000.
+    pub learners: u64,
+}
+
+pub const DEFAULT_LEARNERS: u64 = 12_000;
+
+impl DemoOptions {
+    /// A small province for tests: every structure present, a few hundred learners.
+    pub fn small(seed: u64) -> Self {
+        Self { seed, learners: 400 }
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DemoSummary {
     pub created: bool,
     pub units: u64,
     pub schools: u64,
+    pub learners: u64,
     pub accounts: Vec<DemoAccount>,
 }
 
@@ -153,7 +176,8 @@ impl Names {
 
 /// Seeds the demo province unless the database already holds one. Deterministic for a seed:
 /// the same names, codes and structure (row ids are fresh UUIDv7s).
-pub async fn seed(store: &Store, seed: u64) -> Result<DemoSummary> {
+pub async fn seed(store: &Store, cipher: &FieldCipher, opts: DemoOptions) -> Result<DemoSummary> {
+    let seed = opts.seed;
     let db = &store.db;
     let existing = crate::entity::org_unit::Entity::find().count(db).await?;
     if existing > 0 {
@@ -375,7 +399,7 @@ pub async fn seed(store: &Store, seed: u64) -> Result<DemoSummary> {
         .find(|s| s.levels.as_ref().is_some_and(|l| l.to_stored() == "THCS"))
         .expect("the plan has a THCS")
         .clone();
-    let classes = seed_school_records(store, &thcs, &mut rng).await?;
+    let classes = records::generate(store, cipher, &schools, thcs.id, opts.learners, &mut rng).await?;
 
     let mut accounts_made = vec![];
     let mut account = async |username: &str,
@@ -486,63 +510,35 @@ pub async fn seed(store: &Store, seed: u64) -> Result<DemoSummary> {
     };
     account("phuhuynh.thcs", false, &thcs, "parent", child.clone(), &mut rng).await?;
     account("hocsinh.thcs", true, &thcs, "student", child, &mut rng).await?;
+    // The accounts of the model school are the people in its records.
+    for (username, staff_id) in [
+        ("gvcn.thcs", classes.homeroom_staff),
+        ("gvbm.thcs", classes.math_staff),
+        ("hieutruong.thcs", classes.principal_staff),
+    ] {
+        let u = accounts::by_username(db, username).await?.expect("made above");
+        staff::Entity::update_many()
+            .col_expr(staff::Column::UserId, Expr::value(u.id))
+            .filter(staff::Column::Id.eq(staff_id))
+            .exec(db)
+            .await?;
+    }
+    let parent = accounts::by_username(db, "phuhuynh.thcs").await?.expect("made above");
+    guardian::Entity::update_many()
+        .col_expr(guardian::Column::UserId, Expr::value(parent.id))
+        .filter(guardian::Column::Id.eq(classes.guardian_id))
+        .exec(db)
+        .await?;
+    crate::audit::append(
+        db,
+        &who,
+        crate::audit::Change::new("demo.seed", "org_unit", so.id)
+            .after(serde_json::json!({ "seed": seed, "learners": classes.learners })),
+    )
+    .await?;
     let mut summary = summary(store, true).await?;
     summary.accounts = accounts_made;
     Ok(summary)
-}
-
-struct SchoolRecords {
-    class_id: Uuid,
-    learner_id: Uuid,
-}
-
-/// The minimum of classes and learners that the role scopes need. The school-records issue
-/// replaces this with full classes and learners at realistic scale.
-async fn seed_school_records(store: &Store, school: &OrgUnit, rng: &mut ChaCha8Rng) -> Result<SchoolRecords> {
-    let db = &store.db;
-    let year = school_years::for_school(db, school.id)
-        .await?
-        .into_iter()
-        .find(|y| y.name == "2026-2027")
-        .expect("seeded above");
-    let mut first_class = None;
-    for (grade, name) in [(6, "6A1"), (6, "6A2"), (7, "7A1"), (8, "8A1"), (9, "9A1")] {
-        let m = class::ActiveModel {
-            id: Set(crate::new_id()),
-            school_id: Set(school.id),
-            school_year_id: Set(year.id),
-            grade: Set(grade),
-            name: Set(name.into()),
-            created_at: Set(crate::now()),
-        }
-        .insert(db)
-        .await?;
-        first_class.get_or_insert(m.id);
-    }
-    let class_id = first_class.expect("five classes");
-    let mut first_learner = None;
-    for i in 0..5 {
-        let female = i % 2 == 0;
-        let full_name = person(rng, female);
-        let m = learner::ActiveModel {
-            id: Set(crate::new_id()),
-            school_id: Set(school.id),
-            name_folded: Set(text::fold(&full_name)),
-            full_name: Set(full_name),
-            date_of_birth: Set(d(2015, rng.random_range(1..=12), rng.random_range(1..=28))),
-            sex: Set(if female { "female" } else { "male" }.into()),
-            class_id: Set(Some(class_id)),
-            created_at: Set(crate::now()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        first_learner.get_or_insert(m.id);
-    }
-    Ok(SchoolRecords {
-        class_id,
-        learner_id: first_learner.expect("five learners"),
-    })
 }
 
 async fn summary(store: &Store, created: bool) -> Result<DemoSummary> {
@@ -572,10 +568,12 @@ async fn summary(store: &Store, created: bool) -> Result<DemoSummary> {
             }
         }
     }
+    let learners = crate::entity::learner::Entity::find().count(db).await?;
     Ok(DemoSummary {
         created,
         units,
         schools,
+        learners,
         accounts,
     })
 }
