@@ -549,7 +549,11 @@ pub async fn get_grant<C: ConnectionTrait>(db: &C, grant_id: Uuid) -> Result<Gra
         .ok_or_else(|| Error::not_found("unknown_grant"))
 }
 
-pub async fn revoke<C: ConnectionTrait + TransactionTrait>(db: &C, actor: &ActorRef, grant_id: Uuid) -> Result<()> {
+pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    grant_id: Uuid,
+) -> Result<()> {
     let txn = db.begin().await?;
     let row = get_grant(&txn, grant_id).await?;
     role_grant::Entity::delete_by_id(grant_id).exec(&txn).await?;

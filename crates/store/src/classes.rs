@@ -186,7 +186,12 @@ fn snapshot(m: &class::Model) -> serde_json::Value {
 
 /// Changes a class's name, homeroom teacher, flags or capacity (the grade is fixed once
 /// learners are enrolled).
-pub async fn update(db: &DatabaseConnection, actor: &ActorRef, id: Uuid, input: ClassInput) -> Result<ClassSummary> {
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &ActorRef,
+    id: Uuid,
+    input: ClassInput,
+) -> Result<ClassSummary> {
     let txn = db.begin().await?;
     let m = class::Entity::find_by_id(id)
         .one(&txn)
@@ -479,7 +484,8 @@ pub async fn history<C: ConnectionTrait>(db: &C, learner_id: Uuid) -> Result<Vec
         .all(db)
         .await?;
     let ids: Vec<Uuid> = rows.iter().map(|e| e.class_id).collect();
-    let classes: HashMap<Uuid, ClassSummary> = by_ids(db, &ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    let classes: HashMap<Uuid, ClassSummary> =
+        by_ids(db, &ids).await?.into_iter().map(|c| (c.id, c)).collect();
     Ok(rows
         .into_iter()
         .map(|e| {
@@ -621,7 +627,12 @@ pub async fn rollover(
     Ok(report)
 }
 
-async fn complete_level<C: ConnectionTrait>(db: &C, actor: &ActorRef, l: learner::Model, on: NaiveDate) -> Result<()> {
+async fn complete_level<C: ConnectionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    l: learner::Model,
+    on: NaiveDate,
+) -> Result<()> {
     learner_status::ActiveModel {
         id: Set(crate::new_id()),
         learner_id: Set(l.id),

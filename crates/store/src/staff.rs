@@ -143,13 +143,23 @@ pub struct CheckedStaff {
 
 /// Validates every field; the first failing field is reported. Pure, so imports check whole
 /// files before writing anything.
-pub fn check(input: &NewStaff, today: NaiveDate) -> std::result::Result<CheckedStaff, truongso_core::error::FieldError> {
+pub fn check(
+    input: &NewStaff,
+    today: NaiveDate,
+) -> std::result::Result<CheckedStaff, truongso_core::error::FieldError> {
     let staff_code = {
         let c = input.staff_code.trim();
         if c.is_empty() {
-            return Err(truongso_core::error::FieldError::new("staff_code", DomainError::Required));
+            return Err(truongso_core::error::FieldError::new(
+                "staff_code",
+                DomainError::Required,
+            ));
         }
-        if c.len() > 30 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+        if c.len() > 30
+            || !c
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
             return Err(truongso_core::error::FieldError::new(
                 "staff_code",
                 DomainError::InvalidCharacters,
@@ -210,7 +220,11 @@ pub fn check(input: &NewStaff, today: NaiveDate) -> std::result::Result<CheckedS
         main_subject: subject(&input.main_subject, "main_subject")?,
         second_subject: subject(&input.second_subject, "second_subject")?,
         periods_per_week,
-        standard_rating: code_opt(codes::KQ_CHUAN_NGHE_NGHIEP, &input.standard_rating, "standard_rating")?,
+        standard_rating: code_opt(
+            codes::KQ_CHUAN_NGHE_NGHIEP,
+            &input.standard_rating,
+            "standard_rating",
+        )?,
         status: code_opt(codes::TRANG_THAI_CAN_BO, &input.status, "status")?.unwrap_or_else(|| "01".into()),
         phone: opt(&input.phone).map(parse_phone).transpose().on("phone")?,
         email: opt(&input.email).map(parse_email).transpose().on("email")?,
@@ -285,7 +299,9 @@ pub async fn upsert<C: ConnectionTrait>(
             audit::append(
                 db,
                 actor,
-                Change::new("staff.update", "staff", id).before(before).after(after),
+                Change::new("staff.update", "staff", id)
+                    .before(before)
+                    .after(after),
             )
             .await?;
             Ok((id, true))
@@ -371,7 +387,8 @@ pub async fn list<C: ConnectionTrait>(
     if within.is_empty() {
         return Ok(vec![]);
     }
-    let mut q = staff::Entity::find().filter(staff::Column::SchoolId.in_subquery(crate::org::ids_within(within)));
+    let mut q =
+        staff::Entity::find().filter(staff::Column::SchoolId.in_subquery(crate::org::ids_within(within)));
     let folded = text::fold(query);
     if !folded.is_empty() {
         q = q.filter(staff::Column::NameFolded.contains(&folded));
@@ -386,7 +403,12 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// Links a staff record to a user account (so teaching duties become grants), or unlinks it.
-pub async fn link_user(db: &DatabaseConnection, actor: &ActorRef, staff_id: Uuid, user_id: Option<Uuid>) -> Result<()> {
+pub async fn link_user(
+    db: &DatabaseConnection,
+    actor: &ActorRef,
+    staff_id: Uuid,
+    user_id: Option<Uuid>,
+) -> Result<()> {
     let txn = db.begin().await?;
     let m = staff::Entity::find_by_id(staff_id)
         .one(&txn)
@@ -422,7 +444,11 @@ pub async fn link_user(db: &DatabaseConnection, actor: &ActorRef, staff_id: Uuid
     // Duties follow the account: grant the new one, revoke the old one.
     let duties = duties_of(&txn, staff_id).await?;
     for (class_id, subject) in duties {
-        let role = if subject.is_some() { "subject_teacher" } else { "homeroom_teacher" };
+        let role = if subject.is_some() {
+            "subject_teacher"
+        } else {
+            "homeroom_teacher"
+        };
         if let Some(old) = before {
             drop_grant(&txn, actor, old, role, class_id, subject.as_deref()).await?;
         }
@@ -516,7 +542,10 @@ pub(crate) async fn sync_homeroom_grant<C: ConnectionTrait + TransactionTrait>(
     }
     let user_of = |id: Option<Uuid>| async move {
         Ok::<_, Error>(match id {
-            Some(id) => staff::Entity::find_by_id(id).one(db).await?.and_then(|s| s.user_id),
+            Some(id) => staff::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .and_then(|s| s.user_id),
             None => None,
         })
     };
@@ -591,7 +620,8 @@ pub async fn assign_in<C: ConnectionTrait + TransactionTrait>(
         }
         if t.overlaps(term) {
             return Err(Error::Conflict(
-                Msg::new("subject_already_assigned").with("subject", rules::subject_name(subject).unwrap_or(subject)),
+                Msg::new("subject_already_assigned")
+                    .with("subject", rules::subject_name(subject).unwrap_or(subject)),
             ));
         }
     }
@@ -615,7 +645,16 @@ pub async fn assign_in<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     if let Some(user) = s.user_id {
-        ensure_grant(db, actor, user, c.school_id, "subject_teacher", class_id, Some(subject)).await?;
+        ensure_grant(
+            db,
+            actor,
+            user,
+            c.school_id,
+            "subject_teacher",
+            class_id,
+            Some(subject),
+        )
+        .await?;
     }
     Ok((id, true))
 }
@@ -644,7 +683,10 @@ pub async fn unassign(db: &DatabaseConnection, actor: &ActorRef, id: Uuid) -> Re
         .count(&txn)
         .await?;
     if still == 0
-        && let Some(user) = staff::Entity::find_by_id(a.staff_id).one(&txn).await?.and_then(|s| s.user_id)
+        && let Some(user) = staff::Entity::find_by_id(a.staff_id)
+            .one(&txn)
+            .await?
+            .and_then(|s| s.user_id)
     {
         drop_grant(&txn, actor, user, "subject_teacher", a.class_id, Some(&a.subject)).await?;
     }
@@ -698,6 +740,8 @@ pub async fn assignments<C: ConnectionTrait>(
             term: a.term,
         })
         .collect();
-    out.sort_by(|a, b| (&a.class_name, &a.subject_name, &a.term).cmp(&(&b.class_name, &b.subject_name, &b.term)));
+    out.sort_by(|a, b| {
+        (&a.class_name, &a.subject_name, &a.term).cmp(&(&b.class_name, &b.subject_name, &b.term))
+    });
     Ok(out)
 }

@@ -1,9 +1,9 @@
 //! The demo province on both databases: realistic shape, every role, deterministic, reusable.
 
+use sea_orm::{ConnectionTrait, Statement};
 use std::collections::BTreeSet;
 use truongso_core::auth::Role;
 use truongso_core::org::{OrgKind, SchoolLevel};
-use sea_orm::{ConnectionTrait, Statement};
 use truongso_store::{Store, audit, both_backends, demo, org};
 
 async fn names(s: &Store) -> Vec<String> {
@@ -24,7 +24,13 @@ async fn names(s: &Store) -> Vec<String> {
 }
 
 both_backends!(demo_province, |s: Store| async move {
-    let first = demo::seed(&s, &truongso_store::testing::cipher(), demo::DemoOptions::small(7)).await.unwrap();
+    let first = demo::seed(
+        &s,
+        &truongso_store::testing::cipher(),
+        demo::DemoOptions::small(7),
+    )
+    .await
+    .unwrap();
     assert!(first.created);
     assert!(first.schools >= 30, "{} schools", first.schools);
     let roots = org::roots(&s.db).await.unwrap();
@@ -61,20 +67,26 @@ both_backends!(demo_province, |s: Store| async move {
         assert!(roles.contains(r.as_str()), "no demo account for {r:?}");
     }
     // School records at the requested scale, with their links.
-    assert!((350..=520).contains(&first.learners), "{} learners", first.learners);
+    assert!(
+        (350..=520).contains(&first.learners),
+        "{} learners",
+        first.learners
+    );
     let count = |sql: &'static str| {
         let s = s.clone();
         async move {
-            let row = s
-                .db
-                .query_one_raw(Statement::from_string(s.backend(), sql))
-                .await
-                .unwrap()
-                .unwrap();
+            let row =
+                s.db.query_one_raw(Statement::from_string(s.backend(), sql))
+                    .await
+                    .unwrap()
+                    .unwrap();
             row.try_get_by_index::<i64>(0).unwrap()
         }
     };
-    assert_eq!(count("SELECT COUNT(*) FROM classes WHERE homeroom_staff_id IS NULL").await, 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM classes WHERE homeroom_staff_id IS NULL").await,
+        0
+    );
     assert!(count("SELECT COUNT(*) FROM teaching_assignments").await > 100);
     assert_eq!(
         count("SELECT COUNT(*) FROM learners l WHERE NOT EXISTS (SELECT 1 FROM class_enrolments e WHERE e.learner_id = l.id)").await,
@@ -93,13 +105,28 @@ both_backends!(demo_province, |s: Store| async move {
             > 0,
         "some guardian has children in two schools"
     );
-    assert_eq!(count("SELECT COUNT(*) FROM staff WHERE user_id IS NOT NULL").await, 3);
-    assert_eq!(count("SELECT COUNT(*) FROM guardians WHERE user_id IS NOT NULL").await, 1);
-    assert_eq!(count("SELECT COUNT(*) FROM school_facilities").await, i64::try_from(first.schools).unwrap());
+    assert_eq!(
+        count("SELECT COUNT(*) FROM staff WHERE user_id IS NOT NULL").await,
+        3
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM guardians WHERE user_id IS NOT NULL").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM school_facilities").await,
+        i64::try_from(first.schools).unwrap()
+    );
     // The chain over everything the demo wrote is intact.
     assert_eq!(audit::verify(&s.db).await.unwrap().first_break, None);
     // Seeding again reuses the data.
-    let again = demo::seed(&s, &truongso_store::testing::cipher(), demo::DemoOptions::small(7)).await.unwrap();
+    let again = demo::seed(
+        &s,
+        &truongso_store::testing::cipher(),
+        demo::DemoOptions::small(7),
+    )
+    .await
+    .unwrap();
     assert!(!again.created);
     assert_eq!(again.schools, first.schools);
     assert_eq!(again.accounts.len(), first.accounts.len());
@@ -111,9 +138,27 @@ async fn demo_is_deterministic_for_a_seed() {
     let a = fresh(Backend::Sqlite).await;
     let b = fresh(Backend::Sqlite).await;
     let c = fresh(Backend::Sqlite).await;
-    demo::seed(&a.store, &truongso_store::testing::cipher(), demo::DemoOptions::small(42)).await.unwrap();
-    demo::seed(&b.store, &truongso_store::testing::cipher(), demo::DemoOptions::small(42)).await.unwrap();
-    demo::seed(&c.store, &truongso_store::testing::cipher(), demo::DemoOptions::small(43)).await.unwrap();
+    demo::seed(
+        &a.store,
+        &truongso_store::testing::cipher(),
+        demo::DemoOptions::small(42),
+    )
+    .await
+    .unwrap();
+    demo::seed(
+        &b.store,
+        &truongso_store::testing::cipher(),
+        demo::DemoOptions::small(42),
+    )
+    .await
+    .unwrap();
+    demo::seed(
+        &c.store,
+        &truongso_store::testing::cipher(),
+        demo::DemoOptions::small(43),
+    )
+    .await
+    .unwrap();
     assert_eq!(names(&a.store).await, names(&b.store).await);
     assert_ne!(names(&a.store).await, names(&c.store).await);
     a.cleanup().await;

@@ -32,7 +32,9 @@ fn an(school: uuid::Uuid) -> NewLearner {
 }
 
 async fn two_schools(s: &Store) -> (org::OrgUnit, org::OrgUnit, org::OrgUnit) {
-    demo::seed(s, &truongso_store::testing::cipher(), demo::DemoOptions::small(1)).await.unwrap();
+    demo::seed(s, &truongso_store::testing::cipher(), demo::DemoOptions::small(1))
+        .await
+        .unwrap();
     let so = org::by_code(&s.db, "08").await.unwrap();
     let schools = org::in_subtree(&s.db, &so.path, Some(OrgKind::School))
         .await

@@ -8,7 +8,12 @@ use rand_chacha::ChaCha8Rng;
 use truongso_core::health::{Checkup, CheckupInput};
 
 /// One start-of-year check-up, as the encrypted JSON payload `store::health` reads.
-pub(super) fn demo_checkup(rng: &mut ChaCha8Rng, dob: NaiveDate, female: bool, year_start: NaiveDate) -> String {
+pub(super) fn demo_checkup(
+    rng: &mut ChaCha8Rng,
+    dob: NaiveDate,
+    female: bool,
+    year_start: NaiveDate,
+) -> String {
     let on = year_start + chrono::Days::new(14);
     let age_years = (on - dob).num_days() as f64 / 365.25;
     // Median height grows ~6 cm a year from ~87 cm at 2; BMI medians sit near 15.5–19.
@@ -44,8 +49,18 @@ pub(super) fn demo_equipment(grades: &[u8]) -> Vec<(String, String, Option<u8>, 
         if *g > 12 {
             continue;
         }
-        out.push((format!("TB-TOAN-{g}"), format!("Bộ thiết bị dạy học Toán lớp {g}"), Some(*g), 1));
-        out.push((format!("TB-TV-{g}"), format!("Bộ tranh ảnh, bản đồ lớp {g}"), Some(*g), 1));
+        out.push((
+            format!("TB-TOAN-{g}"),
+            format!("Bộ thiết bị dạy học Toán lớp {g}"),
+            Some(*g),
+            1,
+        ));
+        out.push((
+            format!("TB-TV-{g}"),
+            format!("Bộ tranh ảnh, bản đồ lớp {g}"),
+            Some(*g),
+            1,
+        ));
     }
     out.push(("TB-MC".into(), "Máy chiếu (projector)".into(), None, 1));
     out

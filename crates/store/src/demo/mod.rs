@@ -523,7 +523,9 @@ pub async fn seed(store: &Store, cipher: &FieldCipher, opts: DemoOptions) -> Res
             .exec(db)
             .await?;
     }
-    let parent = accounts::by_username(db, "phuhuynh.thcs").await?.expect("made above");
+    let parent = accounts::by_username(db, "phuhuynh.thcs")
+        .await?
+        .expect("made above");
     guardian::Entity::update_many()
         .col_expr(guardian::Column::UserId, Expr::value(parent.id))
         .filter(guardian::Column::Id.eq(classes.guardian_id))

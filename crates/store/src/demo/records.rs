@@ -92,13 +92,19 @@ fn name(rng: &mut ChaCha8Rng, surname: &str, female: bool) -> String {
 fn cccd(rng: &mut ChaCha8Rng, dob: NaiveDate, female: bool) -> String {
     let century = (dob.year() - 1900) / 100;
     let g = century * 2 + i32::from(female);
-    format!("008{g}{:02}{:06}", dob.year() % 100, rng.random_range(0..1_000_000))
+    format!(
+        "008{g}{:02}{:06}",
+        dob.year() % 100,
+        rng.random_range(0..1_000_000)
+    )
 }
 
 fn phone(rng: &mut ChaCha8Rng) -> String {
-    let prefix = ["098", "097", "096", "091", "094", "088", "086", "035", "039", "033"]
-        .choose(rng)
-        .expect("non-empty");
+    let prefix = [
+        "098", "097", "096", "091", "094", "088", "086", "035", "039", "033",
+    ]
+    .choose(rng)
+    .expect("non-empty");
     format!("{prefix}{:07}", rng.random_range(0..10_000_000))
 }
 
@@ -215,42 +221,49 @@ async fn school_records<C: ConnectionTrait>(
         .collect();
     let n_classes = classes_per_grade as usize * grades.len();
     let mut serial = 0;
-    let mut add_staff = |rng: &mut ChaCha8Rng, group: &str, position: Option<&str>, subject: Option<&'static str>| {
-        serial += 1;
-        let female = rng.random_bool(0.7);
-        let surname = SURNAMES.choose(rng).expect("non-empty");
-        let full_name = name(rng, surname, female);
-        let dob = d(rng.random_range(1968..=2001), rng.random_range(1..=12), rng.random_range(1..=28));
-        let id = crate::new_id();
-        let id_number = cccd(rng, dob, female);
-        staff_rows.push(staff::ActiveModel {
-            id: Set(id),
-            school_id: Set(school.id),
-            staff_code: Set(format!("{}{serial:04}", school.code.clone().unwrap_or_default())),
-            name_folded: Set(text::fold(&full_name)),
-            full_name: Set(full_name),
-            date_of_birth: Set(dob),
-            sex: Set(if female { "female" } else { "male" }.into()),
-            cccd_enc: Set(Some(cipher.encrypt(&format!("staff.cccd:{id}"), &id_number))),
-            cccd_index: Set(Some(cipher.blind_index("cccd", &id_number))),
-            ethnicity: Set(Some((*pick(rng, &ETHNIC_MIX)).into())),
-            staff_group: Set(group.into()),
-            position: Set(position.map(Into::into)),
-            contract: Set(if rng.random_bool(0.85) { "07" } else { "03" }.into()),
-            qualification: Set(Some(if rng.random_bool(0.8) { "03" } else { "02" }.into())),
-            main_subject: Set(subject.map(Into::into)),
-            second_subject: Set(None),
-            periods_per_week: Set(subject.map(|_| rng.random_range(14..=19))),
-            standard_rating: Set(Some((*pick(rng, &[("01", 35), ("02", 45), ("03", 18), ("05", 2)])).into())),
-            status: Set("01".into()),
-            phone: Set(Some(phone(rng))),
-            email: Set(None),
-            user_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
-        id
-    };
+    let mut add_staff =
+        |rng: &mut ChaCha8Rng, group: &str, position: Option<&str>, subject: Option<&'static str>| {
+            serial += 1;
+            let female = rng.random_bool(0.7);
+            let surname = SURNAMES.choose(rng).expect("non-empty");
+            let full_name = name(rng, surname, female);
+            let dob = d(
+                rng.random_range(1968..=2001),
+                rng.random_range(1..=12),
+                rng.random_range(1..=28),
+            );
+            let id = crate::new_id();
+            let id_number = cccd(rng, dob, female);
+            staff_rows.push(staff::ActiveModel {
+                id: Set(id),
+                school_id: Set(school.id),
+                staff_code: Set(format!("{}{serial:04}", school.code.clone().unwrap_or_default())),
+                name_folded: Set(text::fold(&full_name)),
+                full_name: Set(full_name),
+                date_of_birth: Set(dob),
+                sex: Set(if female { "female" } else { "male" }.into()),
+                cccd_enc: Set(Some(cipher.encrypt(&format!("staff.cccd:{id}"), &id_number))),
+                cccd_index: Set(Some(cipher.blind_index("cccd", &id_number))),
+                ethnicity: Set(Some((*pick(rng, &ETHNIC_MIX)).into())),
+                staff_group: Set(group.into()),
+                position: Set(position.map(Into::into)),
+                contract: Set(if rng.random_bool(0.85) { "07" } else { "03" }.into()),
+                qualification: Set(Some(if rng.random_bool(0.8) { "03" } else { "02" }.into())),
+                main_subject: Set(subject.map(Into::into)),
+                second_subject: Set(None),
+                periods_per_week: Set(subject.map(|_| rng.random_range(14..=19))),
+                standard_rating: Set(Some(
+                    (*pick(rng, &[("01", 35), ("02", 45), ("03", 18), ("05", 2)])).into(),
+                )),
+                status: Set("01".into()),
+                phone: Set(Some(phone(rng))),
+                email: Set(None),
+                user_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            id
+        };
     let principal = add_staff(rng, "01", Some("01"), None);
     add_staff(rng, "01", Some("02"), None);
     for position in ["16", "15", "11", "09"] {
@@ -263,7 +276,11 @@ async fn school_records<C: ConnectionTrait>(
         (n_classes * 2).max(subjects.len())
     };
     for k in 0..n_teachers {
-        let subject = if is_mn { None } else { Some(subjects[k % subjects.len()]) };
+        let subject = if is_mn {
+            None
+        } else {
+            Some(subjects[k % subjects.len()])
+        };
         let id = add_staff(rng, "03", None, subject);
         teachers.push((id, subject.unwrap_or("")));
     }
@@ -386,7 +403,11 @@ async fn school_records<C: ConnectionTrait>(
             } else {
                 i32::from(*grade) + 5 + i32::from(rng.random_bool(0.04))
             };
-            let dob = d(start_year - age, rng.random_range(1..=12), rng.random_range(1..=28));
+            let dob = d(
+                start_year - age,
+                rng.random_range(1..=12),
+                rng.random_range(1..=28),
+            );
             let id = crate::new_id();
             let ethnicity = *pick(rng, &ETHNIC_MIX);
             let has_cccd = rng.random_bool(0.9);
@@ -402,7 +423,8 @@ async fn school_records<C: ConnectionTrait>(
                 sex: Set(if female { "female" } else { "male" }.into()),
                 class_id: Set(Some(*class_id)),
                 created_at: Set(now),
-                moet_code: Set((*grade != 1 && *grade < 16).then(|| format!("08{:08}", rng.random_range(0..100_000_000)))),
+                moet_code: Set((*grade != 1 && *grade < 16)
+                    .then(|| format!("08{:08}", rng.random_range(0..100_000_000)))),
                 cccd_enc: Set(has_cccd.then(|| cipher.encrypt(&format!("learners.cccd:{id}"), &id_number))),
                 cccd_index: Set(has_cccd.then(|| cipher.blind_index("cccd", &id_number))),
                 ethnicity: Set((!rng.random_bool(0.01)).then(|| ethnicity.into())),
@@ -479,7 +501,11 @@ async fn school_records<C: ConnectionTrait>(
             updated_at: Set(now),
         });
     }
-    for (kind, label) in [("library", "Thư viện"), ("computer_lab", "Phòng tin học"), ("staff_housing", "Nhà công vụ giáo viên")] {
+    for (kind, label) in [
+        ("library", "Thư viện"),
+        ("computer_lab", "Phòng tin học"),
+        ("staff_housing", "Nhà công vụ giáo viên"),
+    ] {
         room_rows.push(room::ActiveModel {
             id: Set(crate::new_id()),
             school_id: Set(school.id),

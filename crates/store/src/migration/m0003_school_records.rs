@@ -63,7 +63,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("staff", &["school_id", "staff_code"], true)).await?;
+        m.create_index(index("staff", &["school_id", "staff_code"], true))
+            .await?;
         m.create_index(index("staff", &["cccd_index"], false)).await?;
         m.create_index(index("staff", &["user_id"], false)).await?;
 
@@ -100,7 +101,8 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("class_enrolments", &["learner_id", "from_date"], false))
             .await?;
-        m.create_index(index("class_enrolments", &["class_id"], false)).await?;
+        m.create_index(index("class_enrolments", &["class_id"], false))
+            .await?;
 
         m.create_table(
             table("teaching_assignments")
@@ -115,9 +117,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("teaching_assignments", &["class_id", "subject", "term"], true))
+        m.create_index(index(
+            "teaching_assignments",
+            &["class_id", "subject", "term"],
+            true,
+        ))
+        .await?;
+        m.create_index(index("teaching_assignments", &["staff_id"], false))
             .await?;
-        m.create_index(index("teaching_assignments", &["staff_id"], false)).await?;
 
         m.create_table(
             table("rooms")
@@ -132,7 +139,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("rooms", &["school_id", "name"], true)).await?;
+        m.create_index(index("rooms", &["school_id", "name"], true))
+            .await?;
 
         m.create_table(
             table("equipment")
@@ -201,7 +209,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("jobs", &["status", "created_at"], false)).await?;
+        m.create_index(index("jobs", &["status", "created_at"], false))
+            .await?;
 
         m.alter_table(add("guardians", uuid_null("user_id"))).await?;
         m.create_index(index("guardians", &["user_id"], false)).await?;
