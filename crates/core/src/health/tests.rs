@@ -395,7 +395,11 @@ fn checkup_parses_every_field() {
     assert_eq!(c.notes, None);
     assert!(vision_flag(&c.vision, &HealthPolicy::default()));
     let bmi = c.bmi_for_age(Sex::Male, dob).unwrap();
-    assert_eq!((bmi.age_months, bmi.category), (126, BmiCategory::Normal), "SD+1 is 18.8 at 126 months");
+    assert_eq!(
+        (bmi.age_months, bmi.category),
+        (126, BmiCategory::Normal),
+        "SD+1 is 18.8 at 126 months"
+    );
     // Only kind and date are required.
     let minimal = CheckupInput {
         kind: "ad_hoc".into(),
