@@ -243,10 +243,27 @@ pub enum Action {
     /// Read a learner's health record: only the nurse, the principal, the homeroom teacher and
     /// the learner's own guardians (school-records issue).
     ViewHealth,
+    /// Record check-ups, vaccinations and conditions: the school nurse.
+    ManageHealth,
+    /// See a class: its roll, homeroom teacher, assignments. On an org unit: all its classes.
+    ViewClass,
+    /// Open, change, fill and roll over classes.
+    ManageClass,
+    /// See staff records of a school or subtree.
+    ViewStaff,
+    /// Create and change staff records and teaching assignments.
+    ManageStaff,
+    /// See rooms, equipment and facility facts.
+    ViewFacilities,
+    ManageFacilities,
+    /// Import records from XLSX files into a school.
+    ImportRecords,
+    /// See the data-quality dashboard of a school or subtree.
+    ViewQuality,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 22] = [
         Action::ViewOwn,
         Action::ChangeOwnPassword,
         Action::ManageOwnTokens,
@@ -260,6 +277,15 @@ impl Action {
         Action::ViewLearner,
         Action::ManageLearner,
         Action::ViewHealth,
+        Action::ManageHealth,
+        Action::ViewClass,
+        Action::ManageClass,
+        Action::ViewStaff,
+        Action::ManageStaff,
+        Action::ViewFacilities,
+        Action::ManageFacilities,
+        Action::ImportRecords,
+        Action::ViewQuality,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -277,6 +303,15 @@ impl Action {
             Action::ViewLearner => "view_learner",
             Action::ManageLearner => "manage_learner",
             Action::ViewHealth => "view_health",
+            Action::ManageHealth => "manage_health",
+            Action::ViewClass => "view_class",
+            Action::ManageClass => "manage_class",
+            Action::ViewStaff => "view_staff",
+            Action::ManageStaff => "manage_staff",
+            Action::ViewFacilities => "view_facilities",
+            Action::ManageFacilities => "manage_facilities",
+            Action::ImportRecords => "import_records",
+            Action::ViewQuality => "view_quality",
         }
     }
 }
@@ -302,6 +337,27 @@ pub enum Resource<'a> {
         class_id: Option<Uuid>,
         learner_id: Uuid,
     },
+    /// A class, by school and id.
+    Class { school: &'a OrgPath, class_id: Uuid },
+}
+
+/// Who keeps a school's records: its leaders and its clerk (văn thư), and administrators above.
+fn keeps_records(g: &Grant, path: &OrgPath) -> bool {
+    path.is_within(g.scope.anchor())
+        && match g.role {
+            Role::Admin => true,
+            Role::Principal | Role::VicePrincipal | Role::Clerk => true,
+            _ => false,
+        }
+}
+
+/// Who may read a school's records: offices above it and every member of its staff.
+fn reads_school(g: &Grant, path: &OrgPath) -> bool {
+    path.is_within(g.scope.anchor())
+        && match g.role {
+            Role::Admin | Role::Officer => true,
+            r => r.is_school_staff() && matches!(g.scope, Scope::School { .. }),
+        }
 }
 
 /// Roles a school's principal or vice-principal may hand out inside the school.
@@ -339,15 +395,17 @@ fn learner_access(
             Action::ViewLearner => true,
             Action::ManageLearner => matches!(role, Role::Principal | Role::VicePrincipal | Role::Clerk),
             Action::ViewHealth => matches!(role, Role::Principal | Role::Nurse),
+            Action::ManageHealth => role == Role::Nurse,
             _ => false,
         },
+        // The homeroom teacher keeps the class's records, and reads their health notes.
         (
             Scope::Class {
                 school: s,
                 class_id: c,
             },
             Role::HomeroomTeacher,
-            _,
+            Action::ViewLearner | Action::ManageLearner | Action::ViewHealth,
         ) => s == school && own_class(c),
         (
             Scope::ClassSubject {
@@ -412,8 +470,41 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 _ => false,
             }
         }),
+        (ViewStaff, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
+            keeps_records(g, path)
+                || (path.is_within(g.scope.anchor())
+                    && matches!(g.role, Role::Officer | Role::DepartmentHead))
+        }),
+        (ManageStaff | ManageFacilities | ImportRecords, Resource::OrgUnit(path)) => {
+            actor.grants.iter().any(|g| keeps_records(g, path))
+        }
+        (ViewQuality, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| keeps_records(g, path) || (g.role == Role::Officer && path.is_within(g.scope.anchor()))),
+        (ViewFacilities | ViewClass, Resource::OrgUnit(path)) => {
+            actor.grants.iter().any(|g| reads_school(g, path))
+        }
+        (ViewClass, Resource::Class { school, class_id }) => actor.grants.iter().any(|g| {
+            reads_school(g, school)
+                || match &g.scope {
+                    Scope::Class {
+                        school: s,
+                        class_id: c,
+                    }
+                    | Scope::ClassSubject {
+                        school: s,
+                        class_id: c,
+                        ..
+                    } => s == school && *c == class_id,
+                    _ => false,
+                }
+        }),
+        (ManageClass, Resource::Class { school, .. }) => {
+            actor.grants.iter().any(|g| keeps_records(g, school))
+        }
         (
-            ViewLearner | ManageLearner | ViewHealth,
+            ViewLearner | ManageLearner | ViewHealth | ManageHealth,
             Resource::Learner {
                 school,
                 class_id,

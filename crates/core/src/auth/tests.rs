@@ -301,23 +301,23 @@ fn a_second_grant_widens_access() {
 }
 
 /// Learner records: L is in class K of school S, L2 in another class of S, L3 in school S2.
-/// Columns: view [L L2 L3], manage [L L2 L3], health [L L2 L3].
+/// Columns: view [L L2 L3], manage [L L2 L3], health [L L2 L3], manage health [L L2 L3].
 const LEARNER_TABLE: &str = "
-admin@P            YYY YYY NNN
-admin@S            YYN YYN NNN
-officer@P          YYY NNN NNN
-officer@C          YYY NNN NNN
-principal@S        YYN YYN YYN
-vice_principal@S   YYN YYN NNN
-department_head@S  YYN NNN NNN
-clerk@S            YYN YYN NNN
-accountant@S       YYN NNN NNN
-nurse@S            YYN NNN YYN
-librarian@S        YYN NNN NNN
-homeroom@K         YNN YNN YNN
-subject@K          YNN NNN NNN
-parent@L           YNN NNN YNN
-student@L          YNN NNN NNN
+admin@P            YYY YYY NNN NNN
+admin@S            YYN YYN NNN NNN
+officer@P          YYY NNN NNN NNN
+officer@C          YYY NNN NNN NNN
+principal@S        YYN YYN YYN NNN
+vice_principal@S   YYN YYN NNN NNN
+department_head@S  YYN NNN NNN NNN
+clerk@S            YYN YYN NNN NNN
+accountant@S       YYN NNN NNN NNN
+nurse@S            YYN NNN YYN YYN
+librarian@S        YYN NNN NNN NNN
+homeroom@K         YNN YNN YNN NNN
+subject@K          YNN NNN NNN NNN
+parent@L           YNN NNN YNN NNN
+student@L          YNN NNN NNN NNN
 ";
 
 #[test]
@@ -364,14 +364,150 @@ fn learner_records_follow_the_table() {
                 .collect::<String>()
         };
         let got = format!(
-            "{} {} {}",
+            "{} {} {} {}",
             col(Action::ViewLearner),
             col(Action::ManageLearner),
-            col(Action::ViewHealth)
+            col(Action::ViewHealth),
+            col(Action::ManageHealth)
         );
         if &got != exp {
             mismatches.push(format!("{label}: expected {exp}, got {got}"));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Helper for the tables below: label → expected answer string.
+fn table(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            (
+                parts.next().unwrap().to_string(),
+                parts.collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect()
+}
+
+fn check_table(text: &str, got: impl Fn(&Actor) -> String) {
+    let t = tree();
+    let expected = table(text);
+    let all = actors(&t);
+    assert_eq!(expected.len(), all.len());
+    let mismatches: Vec<String> = all
+        .iter()
+        .zip(&expected)
+        .filter_map(|((label, a), (exp_label, exp))| {
+            assert_eq!(label, exp_label);
+            let g = got(a);
+            (&g != exp).then(|| format!("{label}: expected {exp}, got {g}"))
+        })
+        .collect();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Classes: K in school S (the homeroom and subject teachers' class), K2 another class of S,
+/// K3 a class of S2. Columns: view [K K2 K3], manage [K K2 K3].
+const CLASS_TABLE: &str = "
+admin@P            YYY YYY
+admin@S            YYN YYN
+officer@P          YYY NNN
+officer@C          YYY NNN
+principal@S        YYN YYN
+vice_principal@S   YYN YYN
+department_head@S  YYN NNN
+clerk@S            YYN YYN
+accountant@S       YYN NNN
+nurse@S            YYN NNN
+librarian@S        YYN NNN
+homeroom@K         YNN NNN
+subject@K          YNN NNN
+parent@L           NNN NNN
+student@L          NNN NNN
+";
+
+#[test]
+fn classes_follow_the_table() {
+    let t = tree();
+    let classes = [
+        (&t.s, t.class),
+        (&t.s, Uuid::from_u128(101)),
+        (&t.s2, Uuid::from_u128(102)),
+    ];
+    check_table(CLASS_TABLE, |a| {
+        let col = |action| {
+            classes
+                .iter()
+                .map(|(school, class_id)| {
+                    if can(
+                        a,
+                        action,
+                        Resource::Class {
+                            school,
+                            class_id: *class_id,
+                        },
+                    ) {
+                        'Y'
+                    } else {
+                        'N'
+                    }
+                })
+                .collect::<String>()
+        };
+        format!("{} {}", col(Action::ViewClass), col(Action::ManageClass))
+    });
+}
+
+/// School records on org units [P C S T S2 Q]. Columns: view staff, manage staff, view
+/// facilities, manage facilities, import, data quality, view all classes.
+const RECORDS_TABLE: &str = "
+admin@P            YYYYYN YYYYYN YYYYYN YYYYYN YYYYYN YYYYYN YYYYYN
+admin@S            NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN
+officer@P          YYYYYN NNNNNN YYYYYN NNNNNN NNNNNN YYYYYN YYYYYN
+officer@C          NYYYYN NNNNNN NYYYYN NNNNNN NNNNNN NYYYYN NYYYYN
+principal@S        NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN
+vice_principal@S   NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN
+department_head@S  NNYYNN NNNNNN NNYYNN NNNNNN NNNNNN NNNNNN NNYYNN
+clerk@S            NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN
+accountant@S       NNNNNN NNNNNN NNYYNN NNNNNN NNNNNN NNNNNN NNYYNN
+nurse@S            NNNNNN NNNNNN NNYYNN NNNNNN NNNNNN NNNNNN NNYYNN
+librarian@S        NNNNNN NNNNNN NNYYNN NNNNNN NNNNNN NNNNNN NNYYNN
+homeroom@K         NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+subject@K          NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+parent@L           NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+student@L          NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+";
+
+#[test]
+fn school_records_follow_the_table() {
+    let t = tree();
+    let orgs = [&t.p, &t.c, &t.s, &t.t, &t.s2, &t.q];
+    check_table(RECORDS_TABLE, |a| {
+        [
+            Action::ViewStaff,
+            Action::ManageStaff,
+            Action::ViewFacilities,
+            Action::ManageFacilities,
+            Action::ImportRecords,
+            Action::ViewQuality,
+            Action::ViewClass,
+        ]
+        .into_iter()
+        .map(|action| {
+            orgs.iter()
+                .map(|o| {
+                    if can(a, action, Resource::OrgUnit(o)) {
+                        'Y'
+                    } else {
+                        'N'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+    });
 }

@@ -503,7 +503,7 @@ async fn school_records<C: ConnectionTrait>(
     }
     for (kind, label) in [
         ("library", "Thư viện"),
-        ("computer_lab", "Phòng tin học"),
+        ("computer_room", "Phòng tin học"),
         ("staff_housing", "Nhà công vụ giáo viên"),
     ] {
         room_rows.push(room::ActiveModel {
@@ -532,16 +532,16 @@ async fn school_records<C: ConnectionTrait>(
         })
         .collect();
     let rural = school.name.contains("Điểm") || rng.random_bool(0.3);
-    let facts = serde_json::json!({
-        "grid_power": true,
-        "clean_water": !rural || rng.random_bool(0.8),
-        "toilets": true,
-        "handwashing": true,
-        "internet": !rural || rng.random_bool(0.7),
-        "computers_for_teaching": true,
-        "accessible": rng.random_bool(0.4),
-        "counselling": rng.random_bool(0.6),
-    });
+    let facts = truongso_core::facilities::SchoolFacts {
+        grid_power: true,
+        clean_water: !rural || rng.random_bool(0.8),
+        toilets: true,
+        handwashing_education: true,
+        internet_for_teaching: !rural || rng.random_bool(0.7),
+        computers_for_teaching: true,
+        disability_accessible: rng.random_bool(0.4),
+        counselling: rng.random_bool(0.6),
+    };
 
     insert_chunks(db, staff_rows).await?;
     insert_chunks(db, class_rows).await?;
@@ -557,7 +557,7 @@ async fn school_records<C: ConnectionTrait>(
     school_facility::Entity::insert(school_facility::ActiveModel {
         school_id: Set(school.id),
         computers_teaching: Set(computers),
-        facts: Set(facts.to_string()),
+        facts: Set(serde_json::to_string(&facts).expect("serialisable")),
         updated_at: Set(now),
     })
     .exec_without_returning(db)
