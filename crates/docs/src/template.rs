@@ -556,17 +556,6 @@ impl Column {
     }
 }
 
-/// The relation of a guardian to a learner from the `relation` cell: "father", "mother" or
-/// "other". Accepts Vietnamese (with or without diacritics) and English.
-pub fn guardian_relation(input: &str) -> Option<&'static str> {
-    match truongso_core::text::fold(input).as_str() {
-        "cha" | "bo" | "ba" | "father" | "bo de" | "cha de" => Some("father"),
-        "me" | "ma" | "mother" | "me de" => Some("mother"),
-        "nguoi giam ho" | "giam ho" | "guardian" | "other" | "khac" => Some("other"),
-        _ => None,
-    }
-}
-
 /// Display width of a string in Excel character units, roughly.
 pub(crate) fn width_of(s: &str) -> f64 {
     s.chars().count() as f64 * 1.1 + 2.0
@@ -705,16 +694,5 @@ mod tests {
             LEARNERS.column("cccd").unwrap().header_cell(),
             "Số định danh cá nhân"
         );
-    }
-
-    #[test]
-    fn relations_in_vietnamese_and_english() {
-        assert_eq!(guardian_relation("Cha"), Some("father"));
-        assert_eq!(guardian_relation(" MẸ "), Some("mother"));
-        assert_eq!(guardian_relation("me"), Some("mother"));
-        assert_eq!(guardian_relation("Người giám hộ"), Some("other"));
-        assert_eq!(guardian_relation("nguoi giam ho"), Some("other"));
-        assert_eq!(guardian_relation("father"), Some("father"));
-        assert_eq!(guardian_relation("Ông"), None);
     }
 }

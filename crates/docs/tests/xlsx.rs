@@ -393,7 +393,7 @@ fn guardians_relation_column_reads_vietnamese_words() {
     let rel: Vec<_> = p
         .rows
         .iter()
-        .map(|r| template::guardian_relation(r.get("relation").unwrap()))
+        .map(|r| truongso_core::people::parse_relation(r.get("relation").unwrap()).ok())
         .collect();
     assert_eq!(rel, [Some("mother"), Some("other")]);
     assert_eq!(p.rows[0].get("phone"), Some("0987654321"));

@@ -108,8 +108,8 @@ async fn check_homeroom<C: ConnectionTrait>(db: &C, school_id: Uuid, staff_id: O
 }
 
 /// Opens a class in a school year of its school.
-pub async fn create(
-    db: &DatabaseConnection,
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &ActorRef,
     school_year_id: Uuid,
     input: ClassInput,
@@ -186,8 +186,8 @@ fn snapshot(m: &class::Model) -> serde_json::Value {
 
 /// Changes a class's name, homeroom teacher, flags or capacity (the grade is fixed once
 /// learners are enrolled).
-pub async fn update(
-    db: &DatabaseConnection,
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &ActorRef,
     id: Uuid,
     input: ClassInput,

@@ -87,19 +87,21 @@ fn opt(s: &Option<String>) -> Option<&str> {
 }
 
 /// Everything a learner row needs, checked; the CCCD must agree with birth date and sex.
-struct Checked {
-    full_name: String,
-    dob: NaiveDate,
-    sex: Sex,
-    cccd: Option<Cccd>,
-    moet_code: Option<String>,
-    ethnicity: Option<String>,
-    disability: Option<String>,
-    policy: Vec<String>,
-    boarding: Option<String>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedLearner {
+    pub full_name: String,
+    pub dob: NaiveDate,
+    pub sex: Sex,
+    pub cccd: Option<Cccd>,
+    pub moet_code: Option<String>,
+    pub ethnicity: Option<String>,
+    pub disability: Option<String>,
+    pub policy: Vec<String>,
+    pub boarding: Option<String>,
 }
 
-fn check(input: &NewLearner, today: NaiveDate) -> Result<Checked> {
+/// Validates a learner as typed or imported (pure: no database), first failing field first.
+pub fn check_learner(input: &NewLearner, today: NaiveDate) -> Result<CheckedLearner> {
     let full_name = text::parse_name(&input.full_name, 120).on("full_name")?;
     let dob = truongso_core::org::parse_date(&input.date_of_birth).on("date_of_birth")?;
     if dob > today || dob < NaiveDate::from_ymd_opt(1900, 1, 1).expect("constant date") {
@@ -144,7 +146,7 @@ fn check(input: &NewLearner, today: NaiveDate) -> Result<Checked> {
         .map(|b| codes::HOC_BAN_TRU.parse(b))
         .transpose()
         .on("boarding")?;
-    Ok(Checked {
+    Ok(CheckedLearner {
         full_name,
         dob,
         sex,
@@ -157,7 +159,7 @@ fn check(input: &NewLearner, today: NaiveDate) -> Result<Checked> {
     })
 }
 
-fn context(column: &str, id: Uuid) -> String {
+pub(crate) fn context(column: &str, id: Uuid) -> String {
     format!("learners.{column}:{id}")
 }
 
@@ -169,7 +171,7 @@ pub async fn create_learner(
     input: NewLearner,
     today: NaiveDate,
 ) -> Result<Learner> {
-    let c = check(&input, today)?;
+    let c = check_learner(&input, today)?;
     let txn = db.begin().await?;
     let school = crate::org::get(&txn, input.school_id).await?;
     if school.kind != OrgKind::School {
@@ -416,6 +418,27 @@ pub struct NewGuardian {
     pub cccd: Option<String>,
 }
 
+/// A guardian's fields, checked.
+pub struct CheckedGuardian {
+    full_name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    cccd: Option<Cccd>,
+}
+
+/// Validates a guardian as typed or imported (pure).
+pub fn check_guardian(g: &NewGuardian) -> Result<CheckedGuardian> {
+    Ok(CheckedGuardian {
+        full_name: text::parse_name(&g.full_name, 120).on("full_name")?,
+        phone: opt(&g.phone).map(parse_phone).transpose().on("phone")?,
+        email: opt(&g.email)
+            .map(truongso_core::users::parse_email)
+            .transpose()
+            .on("email")?,
+        cccd: opt(&g.cccd).map(Cccd::parse).transpose().on("cccd")?,
+    })
+}
+
 /// Links a guardian (found by phone, or created) to a learner. One guardian may have children
 /// in several schools; the relation is `father`, `mother` or `other`.
 pub async fn link_guardian(
@@ -426,20 +449,30 @@ pub async fn link_guardian(
     relation: &str,
     g: NewGuardian,
 ) -> Result<Uuid> {
-    let relation = match relation.trim() {
-        r @ ("father" | "mother" | "other") => r,
-        _ => return Err(Error::invalid("relation", DomainError::UnknownCode)),
-    };
-    let full_name = text::parse_name(&g.full_name, 120).on("full_name")?;
-    let phone = opt(&g.phone).map(parse_phone).transpose().on("phone")?;
-    let email = opt(&g.email)
-        .map(truongso_core::users::parse_email)
-        .transpose()
-        .on("email")?;
-    let cccd = opt(&g.cccd).map(Cccd::parse).transpose().on("cccd")?;
     let txn = db.begin().await?;
+    let (gid, _) = link_guardian_in(&txn, cipher, actor, learner_id, relation, g).await?;
+    txn.commit().await?;
+    Ok(gid)
+}
+
+/// `link_guardian` inside the caller's transaction; also says whether a new link was made.
+pub async fn link_guardian_in<C: ConnectionTrait>(
+    txn: &C,
+    cipher: &FieldCipher,
+    actor: &ActorRef,
+    learner_id: Uuid,
+    relation: &str,
+    g: NewGuardian,
+) -> Result<(Uuid, bool)> {
+    let relation = truongso_core::people::parse_relation(relation).on("relation")?;
+    let CheckedGuardian {
+        full_name,
+        phone,
+        email,
+        cccd,
+    } = check_guardian(&g)?;
     learner::Entity::find_by_id(learner_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| Error::not_found("unknown_learner"))?;
     let existing = match &phone {
@@ -447,7 +480,7 @@ pub async fn link_guardian(
             guardian::Entity::find()
                 .filter(guardian::Column::Phone.eq(p.as_str()))
                 .filter(guardian::Column::NameFolded.eq(text::fold(&full_name)))
-                .one(&txn)
+                .one(txn)
                 .await?
         }
         None => None,
@@ -469,7 +502,7 @@ pub async fn link_guardian(
                 created_at: Set(crate::now()),
                 user_id: Set(None),
             }
-            .insert(&txn)
+            .insert(txn)
             .await?;
             gid
         }
@@ -477,22 +510,22 @@ pub async fn link_guardian(
     let linked = learner_guardian::Entity::find()
         .filter(learner_guardian::Column::LearnerId.eq(learner_id))
         .filter(learner_guardian::Column::GuardianId.eq(gid))
-        .count(&txn)
+        .count(txn)
         .await?;
-    if linked == 0 {
-        learner_guardian::ActiveModel {
-            learner_id: Set(learner_id),
-            guardian_id: Set(gid),
-            relation: Set(relation.into()),
-        }
-        .insert(&txn)
-        .await?;
-        let change = Change::new("guardian.link", "learner", learner_id)
-            .after(serde_json::json!({ "guardian_id": gid, "relation": relation, "full_name": full_name }));
-        audit::append(&txn, actor, change).await?;
+    if linked > 0 {
+        return Ok((gid, false));
     }
-    txn.commit().await?;
-    Ok(gid)
+    learner_guardian::ActiveModel {
+        learner_id: Set(learner_id),
+        guardian_id: Set(gid),
+        relation: Set(relation.into()),
+    }
+    .insert(txn)
+    .await?;
+    let change = Change::new("guardian.link", "learner", learner_id)
+        .after(serde_json::json!({ "guardian_id": gid, "relation": relation, "full_name": full_name }));
+    audit::append(txn, actor, change).await?;
+    Ok((gid, true))
 }
 
 /// The learners a guardian is linked to, across schools.

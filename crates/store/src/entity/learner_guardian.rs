@@ -11,6 +11,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::guardian::Entity",
+        from = "Column::GuardianId",
+        to = "super::guardian::Column::Id"
+    )]
+    Guardian,
+}
+
+impl Related<super::guardian::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Guardian.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
