@@ -223,7 +223,13 @@ mod tests {
             }
         );
         assert_eq!(place("9A1", 9, YearOutcome::Promote), Placement::Completed);
-        assert_eq!(place("9A1", 9, YearOutcome::Repeat), Placement::Class { name: "9A1".into(), grade: 9 });
+        assert_eq!(
+            place("9A1", 9, YearOutcome::Repeat),
+            Placement::Class {
+                name: "9A1".into(),
+                grade: 9
+            }
+        );
     }
 
     #[test]

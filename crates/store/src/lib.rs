@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod demo;
 pub mod entity;
 pub mod error;
+pub mod imports;
 pub mod migration;
 pub mod org;
 pub mod people;
