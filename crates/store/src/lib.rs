@@ -9,6 +9,8 @@ pub mod crypto;
 pub mod demo;
 pub mod entity;
 pub mod error;
+pub mod facilities;
+pub mod health;
 pub mod imports;
 pub mod migration;
 pub mod org;
