@@ -15,6 +15,7 @@ pub mod imports;
 pub mod migration;
 pub mod org;
 pub mod people;
+pub mod quality;
 pub mod school_years;
 pub mod sessions;
 pub mod staff;
