@@ -66,7 +66,7 @@ pub struct RowError {
     pub problem: Problem,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub created: u32,
     pub updated: u32,
@@ -163,6 +163,8 @@ struct LearnerPlan {
     input: NewLearner,
     class_id: Option<Uuid>,
     guardians: Vec<(&'static str, String, Option<String>, Option<String>)>,
+    /// Files exported without identity numbers leave the stored ones alone.
+    has_cccd_column: bool,
 }
 
 /// The snapshot an audit event and the idempotency check compare (CCCD masked).
@@ -296,6 +298,7 @@ pub async fn learners(
         }
         plans.push(LearnerPlan {
             row: r.number,
+            has_cccd_column: r.cells.iter().any(|(k, _)| *k == "cccd"),
             c,
             input,
             class_id,
@@ -391,6 +394,7 @@ pub async fn learners(
     let mut moves: Vec<(Uuid, Uuid, bool)> = vec![];
     for (i, p) in plans.iter().enumerate() {
         let cccd_index = p.c.cccd.as_ref().map(|x| cipher.blind_index("cccd", x.as_str()));
+        let keep_cccd = !p.has_cccd_column;
         let found =
             p.c.moet_code
                 .as_ref()
@@ -407,8 +411,13 @@ pub async fn learners(
                     .as_ref()
                     .filter(|ix| Some(*ix) == cccd_index.as_ref())
                     .and(p.c.cccd.as_ref().map(Cccd::masked));
-                let before = stored_snapshot(m, masked);
-                if before == after && m.cccd_index == cccd_index {
+                let mut before = stored_snapshot(m, masked);
+                let mut after = after.clone();
+                if keep_cccd {
+                    before["cccd"] = serde_json::Value::Null;
+                    after["cccd"] = serde_json::Value::Null;
+                }
+                if before == after && (keep_cccd || m.cccd_index == cccd_index) {
                     report.unchanged += 1;
                 } else {
                     let mut am: learner::ActiveModel = m.clone().into();
@@ -417,12 +426,14 @@ pub async fn learners(
                     am.date_of_birth = Set(p.c.dob);
                     am.sex = Set(p.c.sex.as_str().into());
                     am.moet_code = Set(p.c.moet_code.clone());
-                    am.cccd_enc = Set(p
-                        .c
-                        .cccd
-                        .as_ref()
-                        .map(|x| cipher.encrypt(&context("cccd", m.id), x.as_str())));
-                    am.cccd_index = Set(cccd_index.clone());
+                    if !keep_cccd {
+                        am.cccd_enc = Set(p
+                            .c
+                            .cccd
+                            .as_ref()
+                            .map(|x| cipher.encrypt(&context("cccd", m.id), x.as_str())));
+                        am.cccd_index = Set(cccd_index.clone());
+                    }
                     am.ethnicity = Set(p.c.ethnicity.clone());
                     am.religion = Set(p.input.religion.as_deref().map(text::clean));
                     am.nationality = Set(Some(

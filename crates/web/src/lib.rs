@@ -6,11 +6,13 @@ pub mod api;
 pub mod assets;
 pub mod ctx;
 pub mod error;
+pub mod jobs;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;
 pub mod pages;
 pub mod routes;
+pub mod scope;
 pub mod view;
 
 use std::collections::HashMap;
@@ -36,6 +38,8 @@ pub struct WebConfig {
     pub login_failure_window: Duration,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub behind_proxy: bool,
+    /// Largest uploaded spreadsheet, in bytes (imports only).
+    pub max_upload_bytes: usize,
 }
 
 impl Default for WebConfig {
@@ -47,6 +51,7 @@ impl Default for WebConfig {
             login_failures_per_ip: 50,
             login_failure_window: Duration::from_secs(15 * 60),
             behind_proxy: false,
+            max_upload_bytes: 20 * 1024 * 1024,
         }
     }
 }
@@ -63,6 +68,8 @@ pub struct AppState {
     counts: Arc<Mutex<HashMap<String, (Instant, SubtreeCounts)>>>,
     /// Failed logins per client address: (window start, count).
     login_failures: Arc<Mutex<HashMap<std::net::IpAddr, (Instant, u32)>>>,
+    /// Progress of running jobs: (rows done, rows in all).
+    progress: Arc<Mutex<HashMap<uuid::Uuid, (u32, u32)>>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -86,7 +93,24 @@ impl AppState {
             started: Instant::now(),
             counts: Default::default(),
             login_failures: Default::default(),
+            progress: Default::default(),
         }
+    }
+
+    pub fn set_progress(&self, job: uuid::Uuid, done: u32, total: u32) {
+        self.progress
+            .lock()
+            .expect("progress lock")
+            .insert(job, (done, total));
+    }
+
+    pub fn clear_progress(&self, job: uuid::Uuid) {
+        self.progress.lock().expect("progress lock").remove(&job);
+    }
+
+    /// Progress of a job running in this process.
+    pub fn progress(&self, job: uuid::Uuid) -> Option<(u32, u32)> {
+        self.progress.lock().expect("progress lock").get(&job).copied()
     }
 
     /// Whether this address has used up its failed logins for the current window.
@@ -128,6 +152,13 @@ impl AppState {
             .insert(root.as_str().to_string(), (Instant::now(), c));
         Ok(c)
     }
+}
+
+/// Today's civil date in Vietnam.
+pub fn today() -> chrono::NaiveDate {
+    truongso_store::now()
+        .with_timezone(&view::vn_offset())
+        .date_naive()
 }
 
 /// The whole application router.

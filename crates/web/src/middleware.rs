@@ -145,20 +145,26 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
         peer: None,
     };
 
-    // Oversized bodies are refused before anything reads them.
+    // Oversized bodies are refused before anything reads them. Spreadsheet uploads have their
+    // own, larger limit.
+    let limit = if is_upload(req.uri().path()) {
+        st.cfg.max_upload_bytes
+    } else {
+        st.cfg.max_body_bytes
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if let Some(n) = declared.filter(|n| *n > st.cfg.max_body_bytes) {
+    if let Some(n) = declared.filter(|n| *n > limit) {
         // Read (and discard) a moderately oversized body before answering: a server that
         // answers mid-upload and closes makes most clients report a broken pipe instead of
         // showing the message. Past the drain limit the connection is simply dropped.
         if n <= DRAIN_LIMIT {
             drain(req.into_body()).await;
         }
-        let e = too_large(st.cfg.max_body_bytes);
+        let e = too_large(limit);
         return render_error(st, &ctx_for_errors(None), e).await;
     }
 
@@ -308,6 +314,11 @@ async fn drain(mut body: Body) {
             break;
         }
     }
+}
+
+/// Routes that accept spreadsheet uploads.
+pub fn is_upload(path: &str) -> bool {
+    path.starts_with("/import/") || path.starts_with("/api/v1/imports/")
 }
 
 fn too_large(max: usize) -> AppError {

@@ -47,6 +47,7 @@ impl Builder {
 pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     use Access::*;
     use Action::*;
+    let upload = state.cfg.max_upload_bytes;
     let b = Builder {
         router: Router::new(),
         specs: vec![],
@@ -161,6 +162,27 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Act(ViewLearner),
             get(pages::learners::show),
         )
+        // Excel import and export
+        .add("GET", "/import", Act(ImportRecords), get(pages::imports::index))
+        .add(
+            "GET",
+            "/import/templates/{kind}",
+            SignedIn,
+            get(pages::imports::download_template),
+        )
+        .add(
+            "POST",
+            "/import/{kind}",
+            Act(ImportRecords),
+            post(pages::imports::upload).layer(DefaultBodyLimit::max(upload)),
+        )
+        .add("GET", "/import/jobs/{id}", SignedIn, get(pages::imports::job))
+        .add(
+            "GET",
+            "/export/{kind}",
+            Act(ImportRecords),
+            get(pages::imports::export),
+        )
         // audit
         .add("GET", "/audit", Act(ViewAudit), get(pages::audit::list))
         .add(
@@ -274,6 +296,19 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/api/v1/learners/{id}",
             Act(ViewLearner),
             get(api::learners::get),
+        )
+        .add(
+            "POST",
+            "/api/v1/imports/{kind}",
+            Act(ImportRecords),
+            post(api::imports::start).layer(DefaultBodyLimit::max(upload)),
+        )
+        .add("GET", "/api/v1/jobs/{id}", SignedIn, get(api::imports::get))
+        .add(
+            "GET",
+            "/api/v1/templates/{kind}",
+            SignedIn,
+            get(api::imports::template),
         );
     let max = state.cfg.max_body_bytes;
     let router = b

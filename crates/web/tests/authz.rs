@@ -484,6 +484,66 @@ fn cases(t: &Targets) -> Vec<Case> {
             }),
         );
     }
+    // Excel import and export: the records keepers of the school.
+    add(
+        "GET",
+        "/import",
+        "/import".into(),
+        Body::None,
+        Box::new(|a, _| any_anchor(a, Action::ImportRecords)),
+    );
+    add(
+        "GET",
+        "/import/templates/{kind}",
+        "/import/templates/learners.xlsx".into(),
+        Body::None,
+        yes(),
+    );
+    add(
+        "GET",
+        "/api/v1/templates/{kind}",
+        "/api/v1/templates/staff".into(),
+        Body::None,
+        yes(),
+    );
+    add(
+        "GET",
+        "/import/jobs/{id}",
+        format!("/import/jobs/{}", Uuid::now_v7()),
+        Body::None,
+        yes(),
+    );
+    add(
+        "GET",
+        "/api/v1/jobs/{id}",
+        format!("/api/v1/jobs/{}", Uuid::now_v7()),
+        Body::None,
+        yes(),
+    );
+    for (school, sid) in [(t.s.clone(), t.s_id), (t.s2.clone(), t.s2_id)] {
+        let keeps = move |a: &Actor, _h: &Held| can(a, Action::ImportRecords, Resource::OrgUnit(&school));
+        add(
+            "POST",
+            "/import/{kind}",
+            format!("/import/learners?school={sid}"),
+            Body::Form(vec![("file", "".into())]),
+            Box::new(keeps.clone()),
+        );
+        add(
+            "POST",
+            "/api/v1/imports/{kind}",
+            format!("/api/v1/imports/learners?school_id={sid}"),
+            Body::None,
+            Box::new(keeps.clone()),
+        );
+        add(
+            "GET",
+            "/export/{kind}",
+            format!("/export/staff.xlsx?school={sid}"),
+            Body::None,
+            Box::new(keeps),
+        );
+    }
     let s = t.s.clone();
     let revoke_ok = move |a: &Actor, _h: &Held| {
         can(
@@ -650,11 +710,14 @@ app_test!(every_route_every_role, async |app: &TestApp| {
     let child = accounts::grants_of(db, parent.id).await.unwrap()[0]
         .learner_id
         .unwrap();
-    let pupils = truongso_store::people::for_schools(db, &[s.id], 50)
+    let class_k = truongso_store::people::get_learner(db, &app.state.cipher, child)
         .await
+        .unwrap()
+        .class_id
         .unwrap();
+    let pupils = truongso_store::classes::roster(db, class_k).await.unwrap();
     let t = Targets {
-        class_k: pupils.iter().find(|l| l.id == child).unwrap().class_id.unwrap(),
+        class_k,
         child,
         classmate: pupils.iter().find(|l| l.id != child).unwrap().id,
         ..t

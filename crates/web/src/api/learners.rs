@@ -57,11 +57,7 @@ fn dto(l: Learner, full_identity: bool) -> LearnerDto {
     }
 }
 
-fn today() -> chrono::NaiveDate {
-    truongso_store::now()
-        .with_timezone(&crate::view::vn_offset())
-        .date_naive()
-}
+use crate::today;
 
 async fn school_path(st: &AppState, school_id: Uuid) -> AppResult<OrgPath> {
     Ok(org::get(&st.store.db, school_id).await?.path)

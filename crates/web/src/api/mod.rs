@@ -2,6 +2,7 @@
 //! annotations. Authentication: a session cookie (with the `X-CSRF-Token` header on writes)
 //! or `Authorization: Bearer <API token>`.
 
+pub mod imports;
 pub mod learners;
 pub mod me;
 pub mod org;
@@ -117,11 +118,14 @@ impl Modify for Security {
         learners::search,
         learners::get,
         learners::create,
+        imports::start,
+        imports::get,
+        imports::template,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"))
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"))
 )]
 pub struct ApiDoc;
 

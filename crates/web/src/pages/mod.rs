@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod home;
+pub mod imports;
 pub mod learners;
 pub mod org;
 pub mod users;
