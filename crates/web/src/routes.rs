@@ -24,13 +24,13 @@ pub struct RouteSpec {
     pub access: Access,
 }
 
-struct Builder {
+pub(crate) struct Builder {
     router: Router<AppState>,
     specs: Vec<RouteSpec>,
 }
 
 impl Builder {
-    fn add(
+    pub(crate) fn add(
         mut self,
         method: &'static str,
         path: &'static str,
@@ -310,6 +310,10 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             SignedIn,
             get(api::imports::template),
         );
+    // Capabilities that register their own routes.
+    let b = pages::quality::routes(b);
+    let b = pages::facilities::routes(b);
+    let b = pages::health::routes(b);
     let max = state.cfg.max_body_bytes;
     let router = b
         .router

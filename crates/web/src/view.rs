@@ -166,6 +166,27 @@ pub fn nav_for(ctx: &ReqCtx) -> Vec<NavItem> {
     if !p.actor.grants.is_empty() {
         items.push(("/learners", "nav.learners"));
     }
+    let teaches = p.actor.grants.iter().any(|g| {
+        matches!(
+            g.scope,
+            truongso_core::auth::Scope::Class { .. } | truongso_core::auth::Scope::ClassSubject { .. }
+        )
+    });
+    if teaches || any(Action::ViewClass) {
+        items.push(("/classes", "nav.classes"));
+    }
+    if any(Action::ViewStaff) {
+        items.push(("/staff", "nav.staff"));
+    }
+    if any(Action::ViewFacilities) {
+        items.push(("/facilities", "nav.facilities"));
+    }
+    if any(Action::ImportRecords) {
+        items.push(("/import", "nav.import"));
+    }
+    if any(Action::ViewQuality) {
+        items.push(("/quality", "nav.quality"));
+    }
     if any(Action::ViewUsers) {
         items.push(("/users", "nav.users"));
     }

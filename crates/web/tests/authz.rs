@@ -4,6 +4,12 @@
 //! action it declares. Anonymous callers are refused everywhere but public routes.
 
 mod common;
+#[path = "authz/facilities.rs"]
+mod facilities_cases;
+#[path = "authz/health.rs"]
+mod health_cases;
+#[path = "authz/quality.rs"]
+mod quality_cases;
 
 use common::TestApp;
 use serde_json::json;
@@ -604,6 +610,9 @@ fn cases(t: &Targets) -> Vec<Case> {
         fresh_grant: false,
         expect: Box::new(|_, _| true),
     });
+    v.extend(quality_cases::cases(t));
+    v.extend(facilities_cases::cases(t));
+    v.extend(health_cases::cases(t));
     v
 }
 

@@ -74,9 +74,14 @@ pub async fn dashboard(State(st): State<AppState>, Authed { ctx, p }: Authed) ->
         }
         cards.push(Card {
             role: t.role(&g.role).to_string(),
-            href: p
-                .can(Action::ViewOrgUnit, Resource::OrgUnit(&g.org_path))
-                .then(|| format!("/org/{}", g.org_unit_id)),
+            // Each card leads to what the role looks after: the child, the class, or the unit.
+            href: match (g.scope_kind, g.learner_id, g.class_id) {
+                (ScopeKind::Child, Some(l), _) => Some(format!("/learners/{l}")),
+                (ScopeKind::Class | ScopeKind::ClassSubject, _, Some(c)) => Some(format!("/classes/{c}")),
+                _ => p
+                    .can(Action::ViewOrgUnit, Resource::OrgUnit(&g.org_path))
+                    .then(|| format!("/org/{}", g.org_unit_id)),
+            },
             scope,
             stats,
         });

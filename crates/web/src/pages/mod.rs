@@ -3,10 +3,13 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod facilities;
+pub mod health;
 pub mod home;
 pub mod imports;
 pub mod learners;
 pub mod org;
+pub mod quality;
 pub mod users;
 
 use crate::AppState;
