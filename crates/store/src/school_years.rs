@@ -137,3 +137,16 @@ pub async fn current<C: ConnectionTrait>(
         .into_iter()
         .find(|y| y.starts_on <= day && day <= y.ends_on))
 }
+
+/// One year with its terms.
+pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<SchoolYearRow> {
+    let y = school_year::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_school_year"))?;
+    for_school(db, y.school_id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| Error::not_found("unknown_school_year"))
+}

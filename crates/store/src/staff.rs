@@ -745,3 +745,16 @@ pub async fn assignments<C: ConnectionTrait>(
     });
     Ok(out)
 }
+
+/// One assignment by id.
+pub async fn assignment<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Assignment> {
+    let a = teaching_assignment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_assignment"))?;
+    assignments(db, Some(&[a.class_id]), None)
+        .await?
+        .into_iter()
+        .find(|x| x.id == id)
+        .ok_or_else(|| Error::not_found("unknown_assignment"))
+}

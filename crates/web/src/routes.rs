@@ -162,6 +162,38 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             Act(ViewLearner),
             get(pages::learners::show),
         )
+        // classes and staff
+        .add("GET", "/classes", Act(ViewClass), get(pages::classes::list))
+        .add("POST", "/classes", Act(ManageClass), post(pages::classes::create))
+        .add(
+            "POST",
+            "/classes/rollover",
+            Act(ManageClass),
+            post(pages::classes::rollover),
+        )
+        .add("GET", "/classes/{id}", Act(ViewClass), get(pages::classes::show))
+        .add("POST", "/classes/{id}", Act(ManageClass), post(pages::classes::update))
+        .add(
+            "POST",
+            "/classes/{id}/assignments",
+            Act(ManageStaff),
+            post(pages::classes::assign),
+        )
+        .add(
+            "POST",
+            "/assignments/{id}/delete",
+            Act(ManageStaff),
+            post(pages::classes::unassign),
+        )
+        .add(
+            "POST",
+            "/learners/{id}/class",
+            Act(ManageClass),
+            post(pages::classes::move_class),
+        )
+        .add("GET", "/staff", Act(ViewStaff), get(pages::staff::list))
+        .add("POST", "/staff", Act(ManageStaff), post(pages::staff::save))
+        .add("GET", "/staff/{id}", Act(ViewStaff), get(pages::staff::show))
         // Excel import and export
         .add("GET", "/import", Act(ImportRecords), get(pages::imports::index))
         .add(
@@ -302,6 +334,54 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/api/v1/imports/{kind}",
             Act(ImportRecords),
             post(api::imports::start).layer(DefaultBodyLimit::max(upload)),
+        )
+        .add("GET", "/api/v1/classes", Act(ViewClass), get(api::classes::list))
+        .add("POST", "/api/v1/classes", Act(ManageClass), post(api::classes::create))
+        .add("GET", "/api/v1/classes/{id}", Act(ViewClass), get(api::classes::get))
+        .add(
+            "PATCH",
+            "/api/v1/classes/{id}",
+            Act(ManageClass),
+            patch(api::classes::update),
+        )
+        .add(
+            "GET",
+            "/api/v1/learners/{id}/enrolments",
+            Act(ViewLearner),
+            get(api::classes::enrolments),
+        )
+        .add(
+            "POST",
+            "/api/v1/learners/{id}/enrolments",
+            Act(ManageClass),
+            post(api::classes::enrol),
+        )
+        .add(
+            "POST",
+            "/api/v1/school-years/{id}/rollover",
+            Act(ManageClass),
+            post(api::classes::rollover),
+        )
+        .add("GET", "/api/v1/staff", Act(ViewStaff), get(api::staff::list))
+        .add("POST", "/api/v1/staff", Act(ManageStaff), post(api::staff::save))
+        .add("GET", "/api/v1/staff/{id}", Act(ViewStaff), get(api::staff::get))
+        .add(
+            "GET",
+            "/api/v1/assignments",
+            Act(ViewClass),
+            get(api::staff::assignments),
+        )
+        .add(
+            "POST",
+            "/api/v1/assignments",
+            Act(ManageStaff),
+            post(api::staff::create_assignment),
+        )
+        .add(
+            "DELETE",
+            "/api/v1/assignments/{id}",
+            Act(ManageStaff),
+            delete(api::staff::delete_assignment),
         )
         .add("GET", "/api/v1/jobs/{id}", SignedIn, get(api::imports::get))
         .add(
