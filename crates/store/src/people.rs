@@ -558,3 +558,176 @@ pub async fn for_schools(
         .map(LearnerRow::from)
         .collect())
 }
+
+/// A guardian of one learner, as the record page and the API list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LearnerGuardian {
+    pub id: Uuid,
+    /// `father`, `mother` or `other`.
+    pub relation: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The parent account linked to this guardian, if any.
+    pub user_id: Option<Uuid>,
+    /// Children linked to this guardian, across schools.
+    pub children: u64,
+}
+
+/// The guardians of a learner (father, mother, then others; by name), with their children
+/// counts.
+pub async fn guardians_of<C: ConnectionTrait>(db: &C, learner_id: Uuid) -> Result<Vec<LearnerGuardian>> {
+    let pairs = learner_guardian::Entity::find()
+        .filter(learner_guardian::Column::LearnerId.eq(learner_id))
+        .find_also_related(guardian::Entity)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = pairs.iter().map(|(l, _)| l.guardian_id).collect();
+    let mut counts: std::collections::HashMap<Uuid, u64> = Default::default();
+    if !ids.is_empty() {
+        for l in learner_guardian::Entity::find()
+            .filter(learner_guardian::Column::GuardianId.is_in(ids))
+            .all(db)
+            .await?
+        {
+            *counts.entry(l.guardian_id).or_default() += 1;
+        }
+    }
+    let mut out: Vec<LearnerGuardian> = pairs
+        .into_iter()
+        .filter_map(|(l, g)| {
+            let g = g?;
+            Some(LearnerGuardian {
+                id: g.id,
+                relation: l.relation,
+                full_name: g.full_name,
+                phone: g.phone,
+                email: g.email,
+                user_id: g.user_id,
+                children: counts.get(&g.id).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    let rank = |r: &str| match r {
+        "father" => 0,
+        "mother" => 1,
+        _ => 2,
+    };
+    out.sort_by(|a, b| {
+        (rank(&a.relation), text::fold(&a.full_name)).cmp(&(rank(&b.relation), text::fold(&b.full_name)))
+    });
+    Ok(out)
+}
+
+/// Grants `user_id` the parent role on one learner (Child scope in the learner's school) inside
+/// the caller's transaction; `false` when the account already holds it.
+async fn grant_parent<C: ConnectionTrait + TransactionTrait>(
+    txn: &C,
+    actor: &ActorRef,
+    user_id: Uuid,
+    learner_id: Uuid,
+) -> Result<bool> {
+    let l = learner::Entity::find_by_id(learner_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_learner"))?;
+    let g = crate::accounts::resolve_grant(
+        txn,
+        &crate::accounts::GrantSpec {
+            role: "parent".into(),
+            org_unit_id: l.school_id,
+            learner_id: Some(learner_id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if crate::accounts::grants_of(txn, user_id)
+        .await?
+        .iter()
+        .any(|r| r.grant().as_ref() == Some(&g))
+    {
+        return Ok(false);
+    }
+    match crate::accounts::grant(txn, actor, user_id, &g).await {
+        Ok(_) => Ok(true),
+        Err(Error::Conflict(m)) if m.code == "duplicate_grant" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `link_guardian`, and when the guardian already has a parent account, the parent role on
+/// this learner for that account, in the same transaction. Returns the guardian and the number
+/// of grants made (0 or 1).
+pub async fn link_guardian_granting(
+    db: &DatabaseConnection,
+    cipher: &FieldCipher,
+    actor: &ActorRef,
+    learner_id: Uuid,
+    relation: &str,
+    g: NewGuardian,
+) -> Result<(Uuid, u32)> {
+    let txn = db.begin().await?;
+    let (gid, _) = link_guardian_in(&txn, cipher, actor, learner_id, relation, g).await?;
+    let account = guardian::Entity::find_by_id(gid)
+        .one(&txn)
+        .await?
+        .and_then(|m| m.user_id);
+    let made = match account {
+        Some(user_id) => u32::from(grant_parent(&txn, actor, user_id, learner_id).await?),
+        None => 0,
+    };
+    txn.commit().await?;
+    Ok((gid, made))
+}
+
+/// Links a parent account to a guardian record and grants it the parent role on each of the
+/// guardian's children (in their schools), all in one transaction; grants the account already
+/// holds are skipped. A guardian linked to another account is a conflict
+/// (`guardian_has_account`). The caller authorises (the right to grant the parent role on every
+/// child). Returns the number of grants made.
+pub async fn link_account(
+    db: &DatabaseConnection,
+    actor: &ActorRef,
+    guardian_id: Uuid,
+    user_id: Uuid,
+) -> Result<u32> {
+    let txn = db.begin().await?;
+    let m = guardian::Entity::find_by_id(guardian_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::not_found("not_found"))?;
+    crate::accounts::get_user(&txn, user_id).await?;
+    let before = m.user_id;
+    match before {
+        Some(u) if u != user_id => return Err(Error::conflict("guardian_has_account")),
+        Some(_) => {}
+        None => {
+            let mut am: guardian::ActiveModel = m.into();
+            am.user_id = Set(Some(user_id));
+            am.update(&txn).await?;
+        }
+    }
+    let mut made = 0u32;
+    for learner_id in children_of(&txn, guardian_id).await? {
+        made += u32::from(grant_parent(&txn, actor, user_id, learner_id).await?);
+    }
+    audit::append(
+        &txn,
+        actor,
+        Change::new("guardian.account", "guardian", guardian_id)
+            .before(serde_json::json!({ "user_id": before }))
+            .after(serde_json::json!({ "user_id": user_id, "grants": made })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(made)
+}
+
+/// The learner a health entry belongs to (to authorise acting on the entry).
+pub async fn health_entry_learner<C: ConnectionTrait>(db: &C, entry_id: Uuid) -> Result<Uuid> {
+    crate::entity::health_entry::Entity::find_by_id(entry_id)
+        .one(db)
+        .await?
+        .map(|m| m.learner_id)
+        .ok_or_else(|| Error::not_found("not_found"))
+}

@@ -2,6 +2,7 @@
 //! annotations. Authentication: a session cookie (with the `X-CSRF-Token` header on writes)
 //! or `Authorization: Bearer <API token>`.
 
+pub mod health;
 pub mod imports;
 pub mod learners;
 pub mod me;
@@ -118,6 +119,13 @@ impl Modify for Security {
         learners::search,
         learners::get,
         learners::create,
+        health::get_record,
+        health::add_checkup,
+        health::add_vaccination,
+        health::add_condition,
+        health::list_guardians,
+        health::create_guardian,
+        health::link_account,
         imports::start,
         imports::get,
         imports::template,

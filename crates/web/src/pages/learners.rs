@@ -4,9 +4,10 @@
 
 use crate::AppState;
 use crate::api::learners::{LearnerHit, authorised, visible};
-use crate::ctx::Authed;
-use crate::error::AppResult;
-use crate::view::{Layout, page};
+use crate::ctx::{Authed, Principal, ReqCtx};
+use crate::error::{AppError, AppResult};
+use crate::pages::health;
+use crate::view::{Layout, page, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -57,6 +58,8 @@ struct DetailPage {
     ethnicity: String,
     status: String,
     history: Vec<(String, String, String)>,
+    /// Health and guardian sections (`pages::health`).
+    x: health::LearnerSections,
 }
 
 pub async fn show(
@@ -64,7 +67,26 @@ pub async fn show(
     Authed { ctx, p }: Authed,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let (learner, school) = authorised(&st, &p, id, Action::ViewLearner).await?;
+    detail(&st, &ctx, &p, id, None).await
+}
+
+/// The record page; after a failed form post on it, with the error beside that form's fields
+/// and the status of the error.
+pub(crate) async fn detail(
+    st: &AppState,
+    ctx: &ReqCtx,
+    p: &Principal,
+    id: Uuid,
+    failed: Option<(AppError, health::FormState)>,
+) -> AppResult<Response> {
+    let (error, form) = match failed {
+        Some((e, f)) => (Some(e), f),
+        None => (None, health::FormState::default()),
+    };
+    let (learner, school) = authorised(st, p, id, Action::ViewLearner).await?;
+    let (l, errors, code) = Layout::new(ctx, learner.full_name.clone()).with_error(error);
+    let form = health::FormState { errors, ..form };
+    let x = health::sections(st, ctx, p, &learner, &school, form).await?;
     let full = p.can(
         Action::ManageLearner,
         Resource::Learner {
@@ -101,7 +123,8 @@ pub async fn show(
         })
         .collect();
     let page_data = DetailPage {
-        l: Layout::new(&ctx, learner.full_name.clone()),
+        l,
+        x,
         cccd,
         ethnicity: label(codes::DAN_TOC, &learner.ethnicity),
         status: codes::TRANG_THAI_HOC_SINH
@@ -111,7 +134,7 @@ pub async fn show(
         history,
         learner,
     };
-    Ok(page(&page_data))
+    Ok(render(code, &page_data))
 }
 
 impl DetailPage {
