@@ -408,10 +408,11 @@ async fn finish(
     p: &Principal,
     id: Uuid,
     result: AppResult<Vec<(&'static str, String)>>,
-    anchor: &str,
     ok_key: &str,
     failed: FormState,
 ) -> AppResult<Response> {
+    // The message's section is the page's: `health.…` or `guardians.…`.
+    let anchor = ok_key.split('.').next().unwrap_or_default();
     after_write(
         result,
         |params| flash_redirect(&to_learner(id, anchor), "success", ok_key, params),
@@ -446,17 +447,7 @@ pub async fn add_checkup(
         checkup: f,
         ..Default::default()
     };
-    finish(
-        &st,
-        &ctx,
-        &p,
-        id,
-        result,
-        "health",
-        "health.checkup_saved",
-        failed,
-    )
-    .await
+    finish(&st, &ctx, &p, id, result, "health.checkup_saved", failed).await
 }
 
 pub async fn add_vaccination(
@@ -483,17 +474,7 @@ pub async fn add_vaccination(
         vaccination: f,
         ..Default::default()
     };
-    finish(
-        &st,
-        &ctx,
-        &p,
-        id,
-        result,
-        "health",
-        "health.vaccination_saved",
-        failed,
-    )
-    .await
+    finish(&st, &ctx, &p, id, result, "health.vaccination_saved", failed).await
 }
 
 pub async fn add_condition(
@@ -520,17 +501,7 @@ pub async fn add_condition(
         condition: f,
         ..Default::default()
     };
-    finish(
-        &st,
-        &ctx,
-        &p,
-        id,
-        result,
-        "health",
-        "health.condition_saved",
-        failed,
-    )
-    .await
+    finish(&st, &ctx, &p, id, result, "health.condition_saved", failed).await
 }
 
 pub async fn delete_entry(
@@ -571,7 +542,7 @@ pub async fn add_guardian_form(
         guardian: f,
         ..Default::default()
     };
-    finish(&st, &ctx, &p, id, result, "guardians", "guardians.linked", failed).await
+    finish(&st, &ctx, &p, id, result, "guardians.linked", failed).await
 }
 
 pub async fn link_account_form(
@@ -612,17 +583,7 @@ pub async fn link_account_form(
         account: f,
         ..Default::default()
     };
-    finish(
-        &st,
-        &ctx,
-        &p,
-        id,
-        result,
-        "guardians",
-        "guardians.account_linked",
-        failed,
-    )
-    .await
+    finish(&st, &ctx, &p, id, result, "guardians.account_linked", failed).await
 }
 
 #[cfg(test)]
