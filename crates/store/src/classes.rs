@@ -107,6 +107,37 @@ async fn check_homeroom<C: ConnectionTrait>(db: &C, school_id: Uuid, staff_id: O
     Ok(())
 }
 
+/// Grade, name and capacity of a class as typed, checked against the school, its staff and the
+/// other classes of the year (`current` is the class being changed, if any).
+async fn checked<C: ConnectionTrait>(
+    db: &C,
+    school: &crate::org::OrgUnit,
+    year_id: Uuid,
+    current: Option<&class::Model>,
+    input: &ClassInput,
+) -> Result<(u8, String, Option<i32>)> {
+    let levels = school
+        .levels
+        .clone()
+        .ok_or_else(|| Error::conflict("not_a_school"))?;
+    let grade = rules::parse_grade(&input.grade, &levels).on("grade")?;
+    let name = rules::parse_class_name(&input.name).on("name")?;
+    let capacity = parse_capacity(&input.capacity)?;
+    check_homeroom(db, school.id, input.homeroom_staff_id).await?;
+    let renamed = current.is_none_or(|m| m.name != name);
+    if renamed
+        && class::Entity::find()
+            .filter(class::Column::SchoolYearId.eq(year_id))
+            .filter(class::Column::Name.eq(name.as_str()))
+            .count(db)
+            .await?
+            > 0
+    {
+        return Err(Error::Conflict(Msg::new("duplicate_class").with("name", &name)));
+    }
+    Ok((grade, name, capacity))
+}
+
 /// Opens a class in a school year of its school.
 pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -123,23 +154,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     if school.kind != OrgKind::School {
         return Err(Error::conflict("not_a_school"));
     }
-    let levels = school
-        .levels
-        .clone()
-        .ok_or_else(|| Error::conflict("not_a_school"))?;
-    let grade = rules::parse_grade(&input.grade, &levels).on("grade")?;
-    let name = rules::parse_class_name(&input.name).on("name")?;
-    let capacity = parse_capacity(&input.capacity)?;
-    check_homeroom(&txn, school.id, input.homeroom_staff_id).await?;
-    if class::Entity::find()
-        .filter(class::Column::SchoolYearId.eq(year.id))
-        .filter(class::Column::Name.eq(name.as_str()))
-        .count(&txn)
-        .await?
-        > 0
-    {
-        return Err(Error::Conflict(Msg::new("duplicate_class").with("name", &name)));
-    }
+    let (grade, name, capacity) = checked(&txn, &school, year.id, None, &input).await?;
     let id = crate::new_id();
     let now = crate::now();
     let m = class::ActiveModel {
@@ -198,23 +213,9 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         .await?
         .ok_or_else(|| Error::not_found("unknown_class"))?;
     let school = crate::org::get(&txn, m.school_id).await?;
-    let levels = school.levels.clone().unwrap_or_default();
-    let grade = rules::parse_grade(&input.grade, &levels).on("grade")?;
-    let name = rules::parse_class_name(&input.name).on("name")?;
-    let capacity = parse_capacity(&input.capacity)?;
-    check_homeroom(&txn, m.school_id, input.homeroom_staff_id).await?;
+    let (grade, name, capacity) = checked(&txn, &school, m.school_year_id, Some(&m), &input).await?;
     if i32::from(grade) != m.grade && roll_count(&txn, id).await? > 0 {
         return Err(Error::conflict("class_has_learners"));
-    }
-    if name != m.name
-        && class::Entity::find()
-            .filter(class::Column::SchoolYearId.eq(m.school_year_id))
-            .filter(class::Column::Name.eq(name.as_str()))
-            .count(&txn)
-            .await?
-            > 0
-    {
-        return Err(Error::Conflict(Msg::new("duplicate_class").with("name", &name)));
     }
     let before = snapshot(&m);
     let previous_homeroom = m.homeroom_staff_id;
