@@ -67,6 +67,9 @@ struct Targets {
     class_k: Uuid,
     child: Uuid,
     classmate: Uuid,
+    /// The school year of K and K's homeroom teacher (a staff record of S).
+    year_k: Uuid,
+    staff_s: Uuid,
 }
 
 fn can(a: &Actor, action: Action, r: Resource<'_>) -> bool {
@@ -490,6 +493,181 @@ fn cases(t: &Targets) -> Vec<Case> {
             }),
         );
     }
+    // Classes, enrolments, staff and assignments.
+    add("GET", "/classes", "/classes".into(), Body::None, yes());
+    add("GET", "/api/v1/classes", "/api/v1/classes".into(), Body::None, yes());
+    add("GET", "/api/v1/staff", "/api/v1/staff".into(), Body::None, yes());
+    add(
+        "GET",
+        "/staff",
+        "/staff".into(),
+        Body::None,
+        Box::new(|a, _| any_anchor(a, Action::ViewStaff)),
+    );
+    for f in ["/assignments/{id}/delete", "/api/v1/assignments/{id}"] {
+        add(
+            if f.starts_with("/api") { "DELETE" } else { "POST" },
+            f,
+            f.replace("{id}", &Uuid::now_v7().to_string()),
+            if f.starts_with("/api") { Body::None } else { Body::Form(vec![]) },
+            yes(),
+        );
+    }
+    for (school, sid) in [(t.s.clone(), t.s_id), (t.s2.clone(), t.s2_id)] {
+        let sc = school.clone();
+        add(
+            "GET",
+            "/api/v1/classes",
+            format!("/api/v1/classes?school_id={sid}"),
+            Body::None,
+            Box::new(move |a, _| can(a, Action::ViewClass, Resource::OrgUnit(&sc))),
+        );
+        let sc = school.clone();
+        add(
+            "GET",
+            "/api/v1/staff",
+            format!("/api/v1/staff?school_id={sid}"),
+            Body::None,
+            Box::new(move |a, _| can(a, Action::ViewStaff, Resource::OrgUnit(&sc))),
+        );
+        let sc = school.clone();
+        let manage_staff = move |a: &Actor, _h: &Held| can(a, Action::ManageStaff, Resource::OrgUnit(&sc));
+        add(
+            "POST",
+            "/staff",
+            "/staff".into(),
+            Body::Form(vec![("school_id", sid.to_string()), ("staff_code", "".into())]),
+            Box::new(manage_staff.clone()),
+        );
+        add(
+            "POST",
+            "/api/v1/staff",
+            "/api/v1/staff".into(),
+            Body::Json(json!({"school_id": sid, "staff_code": "", "full_name": "", "date_of_birth": "",
+                "sex": "", "staff_group": "", "contract": ""})),
+            Box::new(manage_staff),
+        );
+    }
+    let (s, k, y, staff_s, child) = (t.s.clone(), t.class_k, t.year_k, t.staff_s, t.child);
+    let view_k = {
+        let s = s.clone();
+        move |a: &Actor, _h: &Held| can(a, Action::ViewClass, Resource::Class { school: &s, class_id: k })
+    };
+    let manage_k = {
+        let s = s.clone();
+        move |a: &Actor, _h: &Held| can(a, Action::ManageClass, Resource::Class { school: &s, class_id: k })
+    };
+    add("GET", "/classes/{id}", format!("/classes/{k}"), Body::None, Box::new(view_k.clone()));
+    add("GET", "/api/v1/classes/{id}", format!("/api/v1/classes/{k}"), Body::None, Box::new(view_k.clone()));
+    add(
+        "GET",
+        "/api/v1/assignments",
+        format!("/api/v1/assignments?class_id={k}"),
+        Body::None,
+        Box::new(view_k.clone()),
+    );
+    add(
+        "POST",
+        "/classes/{id}",
+        format!("/classes/{k}"),
+        Body::Form(vec![("grade", "".into()), ("name", "".into())]),
+        Box::new(manage_k.clone()),
+    );
+    add(
+        "PATCH",
+        "/api/v1/classes/{id}",
+        format!("/api/v1/classes/{k}"),
+        Body::Json(json!({"grade": "", "name": ""})),
+        Box::new(manage_k.clone()),
+    );
+    add(
+        "POST",
+        "/classes",
+        "/classes".into(),
+        Body::Form(vec![("school_year_id", y.to_string()), ("grade", "".into())]),
+        Box::new(manage_k.clone()),
+    );
+    add(
+        "POST",
+        "/api/v1/classes",
+        "/api/v1/classes".into(),
+        Body::Json(json!({"school_year_id": y, "grade": "", "name": ""})),
+        Box::new(manage_k.clone()),
+    );
+    add(
+        "POST",
+        "/classes/rollover",
+        "/classes/rollover".into(),
+        Body::Form(vec![("from", y.to_string()), ("to", y.to_string())]),
+        Box::new(manage_k.clone()),
+    );
+    add(
+        "POST",
+        "/api/v1/school-years/{id}/rollover",
+        format!("/api/v1/school-years/{y}/rollover"),
+        Body::Json(json!({"to_school_year_id": y})),
+        Box::new(manage_k.clone()),
+    );
+    let assign_k = {
+        let s = s.clone();
+        let view_k = view_k.clone();
+        move |a: &Actor, h: &Held| view_k(a, h) && can(a, Action::ManageStaff, Resource::OrgUnit(&s))
+    };
+    add(
+        "POST",
+        "/classes/{id}/assignments",
+        format!("/classes/{k}/assignments"),
+        Body::Form(vec![("subject", "".into())]),
+        Box::new(assign_k.clone()),
+    );
+    add(
+        "POST",
+        "/api/v1/assignments",
+        "/api/v1/assignments".into(),
+        Body::Json(json!({"class_id": k, "staff_id": staff_s, "subject": ""})),
+        Box::new(assign_k),
+    );
+    let move_child = {
+        let s = s.clone();
+        let manage_k = manage_k.clone();
+        move |a: &Actor, h: &Held| {
+            manage_k(a, h)
+                && can(
+                    a,
+                    Action::ManageLearner,
+                    Resource::Learner { school: &s, class_id: Some(k), learner_id: child },
+                )
+        }
+    };
+    add(
+        "POST",
+        "/learners/{id}/class",
+        format!("/learners/{child}/class"),
+        Body::Form(vec![("class_id", k.to_string()), ("on_date", "sai".into())]),
+        Box::new(move_child.clone()),
+    );
+    add(
+        "POST",
+        "/api/v1/learners/{id}/enrolments",
+        format!("/api/v1/learners/{child}/enrolments"),
+        Body::Json(json!({"class_id": k, "on_date": "sai"})),
+        Box::new(move_child),
+    );
+    {
+        let s = s.clone();
+        add(
+            "GET",
+            "/api/v1/learners/{id}/enrolments",
+            format!("/api/v1/learners/{child}/enrolments"),
+            Body::None,
+            Box::new(move |a, _| {
+                can(a, Action::ViewLearner, Resource::Learner { school: &s, class_id: Some(k), learner_id: child })
+            }),
+        );
+    }
+    let view_staff = move |a: &Actor, _h: &Held| can(a, Action::ViewStaff, Resource::OrgUnit(&s));
+    add("GET", "/staff/{id}", format!("/staff/{staff_s}"), Body::None, Box::new(view_staff.clone()));
+    add("GET", "/api/v1/staff/{id}", format!("/api/v1/staff/{staff_s}"), Body::None, Box::new(view_staff));
     // Excel import and export: the records keepers of the school.
     add(
         "GET",
@@ -714,6 +892,8 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         class_k: Uuid::nil(),
         child: Uuid::nil(),
         classmate: Uuid::nil(),
+        year_k: Uuid::nil(),
+        staff_s: Uuid::nil(),
     };
     let parent = accounts::by_username(db, "phuhuynh.thcs").await.unwrap().unwrap();
     let child = accounts::grants_of(db, parent.id).await.unwrap()[0]
@@ -725,8 +905,11 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         .class_id
         .unwrap();
     let pupils = truongso_store::classes::roster(db, class_k).await.unwrap();
+    let k = truongso_store::classes::get(db, class_k).await.unwrap();
     let t = Targets {
         class_k,
+        year_k: k.school_year_id,
+        staff_s: k.homeroom_staff_id.unwrap(),
         child,
         classmate: pupils.iter().find(|l| l.id != child).unwrap().id,
         ..t

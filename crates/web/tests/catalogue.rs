@@ -4,7 +4,7 @@
 use std::path::Path;
 use truongso_core::i18n::{Locale, keys};
 
-const PREFIXES: [&str; 17] = [
+const PREFIXES: &[&str] = &[
     "app.",
     "learners.",
     "error.",
@@ -22,6 +22,11 @@ const PREFIXES: [&str; 17] = [
     "tokens.",
     "audit.",
     "common.",
+    "quality.",
+    "classes.",
+    "staff.",
+    "import.",
+    "facilities.",
 ];
 
 fn scan(dir: &Path, out: &mut Vec<(String, String)>) {

@@ -2,11 +2,15 @@
 //! annotations. Authentication: a session cookie (with the `X-CSRF-Token` header on writes)
 //! or `Authorization: Bearer <API token>`.
 
+pub mod classes;
 pub mod health;
 pub mod imports;
+pub mod staff;
 pub mod learners;
 pub mod me;
 pub mod org;
+pub mod quality;
+pub mod facilities;
 pub mod users;
 
 use crate::error::AppError;
@@ -126,14 +130,29 @@ impl Modify for Security {
         health::list_guardians,
         health::create_guardian,
         health::link_account,
+        classes::list,
+        classes::create,
+        classes::get,
+        classes::update,
+        classes::enrolments,
+        classes::enrol,
+        classes::rollover,
+        staff::list,
+        staff::save,
+        staff::get,
+        staff::assignments,
+        staff::create_assignment,
+        staff::delete_assignment,
         imports::start,
         imports::get,
         imports::template,
+        quality::school,
+        quality::unit_rollup,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"))
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"))
 )]
 pub struct ApiDoc;
 

@@ -58,6 +58,9 @@ struct DetailPage {
     ethnicity: String,
     status: String,
     history: Vec<(String, String, String)>,
+    /// Classes the learner has been in, and the classes they may be moved to.
+    enrolments: Vec<truongso_store::classes::Enrolment>,
+    move_to: Vec<truongso_store::classes::ClassSummary>,
     /// Health and guardian sections (`pages::health`).
     x: health::LearnerSections,
 }
@@ -110,10 +113,7 @@ pub(crate) async fn detail(
         .await?
         .into_iter()
         .map(|h: StatusEntry| {
-            let status = codes::TRANG_THAI_HOC_SINH
-                .label(&h.status)
-                .unwrap_or_default()
-                .to_string();
+            let status = codes::learner_status_label(&h.status).unwrap_or_default().to_string();
             let reason = h
                 .reason_code
                 .as_deref()
@@ -122,16 +122,28 @@ pub(crate) async fn detail(
             (crate::view::date(&h.on_date), status, reason.to_string())
         })
         .collect();
+    // Moving needs the right to manage the learner and the school's classes.
+    let move_to = if full
+        && p.can(Action::ManageClass, Resource::Class { school: &school, class_id: Uuid::nil() })
+    {
+        let year = truongso_store::school_years::current(&st.store.db, learner.school_id, crate::today()).await?;
+        truongso_store::classes::list(&st.store.db, &[learner.school_id], year.map(|y| y.id))
+            .await?
+            .into_iter()
+            .filter(|c| Some(c.id) != learner.class_id)
+            .collect()
+    } else {
+        vec![]
+    };
     let page_data = DetailPage {
         l,
         x,
         cccd,
         ethnicity: label(codes::DAN_TOC, &learner.ethnicity),
-        status: codes::TRANG_THAI_HOC_SINH
-            .label(&learner.status)
-            .unwrap_or_default()
-            .to_string(),
+        status: codes::learner_status_label(&learner.status).unwrap_or_default().to_string(),
         history,
+        enrolments: truongso_store::classes::history(&st.store.db, id).await?,
+        move_to,
         learner,
     };
     Ok(render(code, &page_data))

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod classes;
 pub mod facilities;
 pub mod health;
 pub mod home;
@@ -10,6 +11,7 @@ pub mod imports;
 pub mod learners;
 pub mod org;
 pub mod quality;
+pub mod staff;
 pub mod users;
 
 use crate::AppState;
