@@ -26,6 +26,8 @@ const PREFIXES: &[&str] = &[
     "classes.",
     "staff.",
     "import.",
+    "health.",
+    "guardians.",
     "facilities.",
 ];
 

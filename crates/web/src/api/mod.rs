@@ -152,7 +152,7 @@ impl Modify for Security {
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"))
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"))
 )]
 pub struct ApiDoc;
 
