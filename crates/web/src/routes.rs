@@ -172,7 +172,12 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             post(pages::classes::rollover),
         )
         .add("GET", "/classes/{id}", Act(ViewClass), get(pages::classes::show))
-        .add("POST", "/classes/{id}", Act(ManageClass), post(pages::classes::update))
+        .add(
+            "POST",
+            "/classes/{id}",
+            Act(ManageClass),
+            post(pages::classes::update),
+        )
         .add(
             "POST",
             "/classes/{id}/assignments",
@@ -184,6 +189,12 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             "/assignments/{id}/delete",
             Act(ManageStaff),
             post(pages::classes::unassign),
+        )
+        .add(
+            "POST",
+            "/learners/{id}/status",
+            Act(ManageLearner),
+            post(pages::learners::change_status),
         )
         .add(
             "POST",
@@ -336,13 +347,29 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
             post(api::imports::start).layer(DefaultBodyLimit::max(upload)),
         )
         .add("GET", "/api/v1/classes", Act(ViewClass), get(api::classes::list))
-        .add("POST", "/api/v1/classes", Act(ManageClass), post(api::classes::create))
-        .add("GET", "/api/v1/classes/{id}", Act(ViewClass), get(api::classes::get))
+        .add(
+            "POST",
+            "/api/v1/classes",
+            Act(ManageClass),
+            post(api::classes::create),
+        )
+        .add(
+            "GET",
+            "/api/v1/classes/{id}",
+            Act(ViewClass),
+            get(api::classes::get),
+        )
         .add(
             "PATCH",
             "/api/v1/classes/{id}",
             Act(ManageClass),
             patch(api::classes::update),
+        )
+        .add(
+            "POST",
+            "/api/v1/learners/{id}/status",
+            Act(ManageLearner),
+            post(api::learners::status),
         )
         .add(
             "GET",

@@ -495,7 +495,13 @@ fn cases(t: &Targets) -> Vec<Case> {
     }
     // Classes, enrolments, staff and assignments.
     add("GET", "/classes", "/classes".into(), Body::None, yes());
-    add("GET", "/api/v1/classes", "/api/v1/classes".into(), Body::None, yes());
+    add(
+        "GET",
+        "/api/v1/classes",
+        "/api/v1/classes".into(),
+        Body::None,
+        yes(),
+    );
     add("GET", "/api/v1/staff", "/api/v1/staff".into(), Body::None, yes());
     add(
         "GET",
@@ -509,7 +515,11 @@ fn cases(t: &Targets) -> Vec<Case> {
             if f.starts_with("/api") { "DELETE" } else { "POST" },
             f,
             f.replace("{id}", &Uuid::now_v7().to_string()),
-            if f.starts_with("/api") { Body::None } else { Body::Form(vec![]) },
+            if f.starts_with("/api") {
+                Body::None
+            } else {
+                Body::Form(vec![])
+            },
             yes(),
         );
     }
@@ -543,22 +553,54 @@ fn cases(t: &Targets) -> Vec<Case> {
             "POST",
             "/api/v1/staff",
             "/api/v1/staff".into(),
-            Body::Json(json!({"school_id": sid, "staff_code": "", "full_name": "", "date_of_birth": "",
-                "sex": "", "staff_group": "", "contract": ""})),
+            Body::Json(
+                json!({"school_id": sid, "staff_code": "", "full_name": "", "date_of_birth": "",
+                "sex": "", "staff_group": "", "contract": ""}),
+            ),
             Box::new(manage_staff),
         );
     }
     let (s, k, y, staff_s, child) = (t.s.clone(), t.class_k, t.year_k, t.staff_s, t.child);
     let view_k = {
         let s = s.clone();
-        move |a: &Actor, _h: &Held| can(a, Action::ViewClass, Resource::Class { school: &s, class_id: k })
+        move |a: &Actor, _h: &Held| {
+            can(
+                a,
+                Action::ViewClass,
+                Resource::Class {
+                    school: &s,
+                    class_id: k,
+                },
+            )
+        }
     };
     let manage_k = {
         let s = s.clone();
-        move |a: &Actor, _h: &Held| can(a, Action::ManageClass, Resource::Class { school: &s, class_id: k })
+        move |a: &Actor, _h: &Held| {
+            can(
+                a,
+                Action::ManageClass,
+                Resource::Class {
+                    school: &s,
+                    class_id: k,
+                },
+            )
+        }
     };
-    add("GET", "/classes/{id}", format!("/classes/{k}"), Body::None, Box::new(view_k.clone()));
-    add("GET", "/api/v1/classes/{id}", format!("/api/v1/classes/{k}"), Body::None, Box::new(view_k.clone()));
+    add(
+        "GET",
+        "/classes/{id}",
+        format!("/classes/{k}"),
+        Body::None,
+        Box::new(view_k.clone()),
+    );
+    add(
+        "GET",
+        "/api/v1/classes/{id}",
+        format!("/api/v1/classes/{k}"),
+        Body::None,
+        Box::new(view_k.clone()),
+    );
     add(
         "GET",
         "/api/v1/assignments",
@@ -635,7 +677,11 @@ fn cases(t: &Targets) -> Vec<Case> {
                 && can(
                     a,
                     Action::ManageLearner,
-                    Resource::Learner { school: &s, class_id: Some(k), learner_id: child },
+                    Resource::Learner {
+                        school: &s,
+                        class_id: Some(k),
+                        learner_id: child,
+                    },
                 )
         }
     };
@@ -661,13 +707,61 @@ fn cases(t: &Targets) -> Vec<Case> {
             format!("/api/v1/learners/{child}/enrolments"),
             Body::None,
             Box::new(move |a, _| {
-                can(a, Action::ViewLearner, Resource::Learner { school: &s, class_id: Some(k), learner_id: child })
+                can(
+                    a,
+                    Action::ViewLearner,
+                    Resource::Learner {
+                        school: &s,
+                        class_id: Some(k),
+                        learner_id: child,
+                    },
+                )
             }),
         );
     }
+    {
+        let s = s.clone();
+        let manage_child = move |a: &Actor, _h: &Held| {
+            can(
+                a,
+                Action::ManageLearner,
+                Resource::Learner {
+                    school: &s,
+                    class_id: Some(k),
+                    learner_id: child,
+                },
+            )
+        };
+        add(
+            "POST",
+            "/learners/{id}/status",
+            format!("/learners/{child}/status"),
+            Body::Form(vec![("status", "05".into()), ("on_date", "sai".into())]),
+            Box::new(manage_child.clone()),
+        );
+        add(
+            "POST",
+            "/api/v1/learners/{id}/status",
+            format!("/api/v1/learners/{child}/status"),
+            Body::Json(json!({"status": "05", "on_date": "sai"})),
+            Box::new(manage_child),
+        );
+    }
     let view_staff = move |a: &Actor, _h: &Held| can(a, Action::ViewStaff, Resource::OrgUnit(&s));
-    add("GET", "/staff/{id}", format!("/staff/{staff_s}"), Body::None, Box::new(view_staff.clone()));
-    add("GET", "/api/v1/staff/{id}", format!("/api/v1/staff/{staff_s}"), Body::None, Box::new(view_staff));
+    add(
+        "GET",
+        "/staff/{id}",
+        format!("/staff/{staff_s}"),
+        Body::None,
+        Box::new(view_staff.clone()),
+    );
+    add(
+        "GET",
+        "/api/v1/staff/{id}",
+        format!("/api/v1/staff/{staff_s}"),
+        Body::None,
+        Box::new(view_staff),
+    );
     // Excel import and export: the records keepers of the school.
     add(
         "GET",

@@ -197,6 +197,32 @@ app_test!(classes_and_staff_follow_roles, async |app: &common::TestApp| {
     assert_eq!(h.len(), 2);
     assert_eq!(h[0]["to_date"], "2026-11-19");
     assert_eq!(h[1]["class_name"], "7A1");
+    // Dropping out needs a reason; with one, the learner leaves the class roll.
+    let r = c
+        .post(app.url(&format!("/api/v1/learners/{pupil}/status")))
+        .bearer_auth(&clerk)
+        .json(&json!({"status": "05", "on_date": "2026-11-21"}))
+        .send()
+        .await
+        .unwrap();
+    common::assert_field_error(r, "reason_code", "required").await;
+    let roll_before =
+        get_json::<Value>(app, &clerk, &format!("/api/v1/classes/{other}")).await["class"]["learners"]
+            .as_i64()
+            .unwrap();
+    let r = c
+        .post(app.url(&format!("/api/v1/learners/{pupil}/status")))
+        .bearer_auth(&clerk)
+        .json(&json!({"status": "05", "on_date": "2026-11-21", "reason_code": "01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let roll_after =
+        get_json::<Value>(app, &clerk, &format!("/api/v1/classes/{other}")).await["class"]["learners"]
+            .as_i64()
+            .unwrap();
+    assert_eq!(roll_after, roll_before - 1);
     // A duplicate class name is a conflict; a grade the school does not teach a field error.
     let year = detail["class"]["school_year_id"].as_str().unwrap();
     let r = c

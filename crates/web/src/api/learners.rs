@@ -220,3 +220,48 @@ pub async fn create(
     let l = people::create_learner(&st.store.db, &st.cipher, &p.actor_ref(), input, today()).await?;
     Ok((StatusCode::CREATED, Json(dto(l, true))))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    /// DM_TRANG_THAI_HOC_SINH code or label (e.g. `05` "Thôi học trong học kỳ I").
+    pub status: String,
+    /// `yyyy-mm-dd` or `dd/mm/yyyy`; not before the last entry.
+    pub on_date: String,
+    /// DM_LY_DO_THOI_HOC, required when dropping out.
+    pub reason_code: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Records a dated status change (transfer, dropout with its reason, return…).
+pub async fn change_status(st: &AppState, p: &Principal, id: Uuid, b: StatusBody) -> AppResult<()> {
+    authorised(st, p, id, Action::ManageLearner).await?;
+    let on = truongso_core::org::parse_date(&b.on_date).map_err(|e| AppError::invalid("on_date", e))?;
+    let note = b
+        .note
+        .map(|n| truongso_core::text::clean(&n))
+        .filter(|n| !n.is_empty());
+    people::change_status(
+        &st.store.db,
+        &p.actor_ref(),
+        id,
+        &b.status,
+        on,
+        b.reason_code.as_deref(),
+        note,
+    )
+    .await?;
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/v1/learners/{id}/status", tag = "learners", params(("id" = Uuid, Path)), request_body = StatusBody,
+    responses((status = 204), (status = 403, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
+pub async fn status(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+    ApiJson(b): ApiJson<StatusBody>,
+) -> AppResult<StatusCode> {
+    change_status(&st, &p, id, b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -123,6 +123,7 @@ impl Modify for Security {
         learners::search,
         learners::get,
         learners::create,
+        learners::status,
         health::get_record,
         health::add_checkup,
         health::add_vaccination,

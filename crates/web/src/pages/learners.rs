@@ -61,6 +61,10 @@ struct DetailPage {
     /// Classes the learner has been in, and the classes they may be moved to.
     enrolments: Vec<truongso_store::classes::Enrolment>,
     move_to: Vec<truongso_store::classes::ClassSummary>,
+    /// Status and dropout-reason choices, for those who may change the record.
+    can_manage: bool,
+    statuses: &'static [(&'static str, &'static str)],
+    reasons: &'static [(&'static str, &'static str)],
     /// Health and guardian sections (`pages::health`).
     x: health::LearnerSections,
 }
@@ -113,7 +117,9 @@ pub(crate) async fn detail(
         .await?
         .into_iter()
         .map(|h: StatusEntry| {
-            let status = codes::learner_status_label(&h.status).unwrap_or_default().to_string();
+            let status = codes::learner_status_label(&h.status)
+                .unwrap_or_default()
+                .to_string();
             let reason = h
                 .reason_code
                 .as_deref()
@@ -124,9 +130,15 @@ pub(crate) async fn detail(
         .collect();
     // Moving needs the right to manage the learner and the school's classes.
     let move_to = if full
-        && p.can(Action::ManageClass, Resource::Class { school: &school, class_id: Uuid::nil() })
-    {
-        let year = truongso_store::school_years::current(&st.store.db, learner.school_id, crate::today()).await?;
+        && p.can(
+            Action::ManageClass,
+            Resource::Class {
+                school: &school,
+                class_id: Uuid::nil(),
+            },
+        ) {
+        let year =
+            truongso_store::school_years::current(&st.store.db, learner.school_id, crate::today()).await?;
         truongso_store::classes::list(&st.store.db, &[learner.school_id], year.map(|y| y.id))
             .await?
             .into_iter()
@@ -140,10 +152,15 @@ pub(crate) async fn detail(
         x,
         cccd,
         ethnicity: label(codes::DAN_TOC, &learner.ethnicity),
-        status: codes::learner_status_label(&learner.status).unwrap_or_default().to_string(),
+        status: codes::learner_status_label(&learner.status)
+            .unwrap_or_default()
+            .to_string(),
         history,
         enrolments: truongso_store::classes::history(&st.store.db, id).await?,
         move_to,
+        can_manage: full,
+        statuses: codes::TRANG_THAI_HOC_SINH.entries,
+        reasons: codes::LY_DO_THOI_HOC.entries,
         learner,
     };
     Ok(render(code, &page_data))
@@ -153,4 +170,34 @@ impl DetailPage {
     fn date_str(&self, d: &chrono::NaiveDate) -> String {
         crate::view::date(d)
     }
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: Option<String>,
+    on_date: Option<String>,
+    reason_code: Option<String>,
+    note: Option<String>,
+}
+
+/// From the record page: a dated status change.
+pub async fn change_status(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+    crate::pages::PageForm(f): crate::pages::PageForm<StatusForm>,
+) -> AppResult<Response> {
+    let body = crate::api::learners::StatusBody {
+        status: f.status.unwrap_or_default(),
+        on_date: f.on_date.unwrap_or_default(),
+        reason_code: crate::pages::blank(&f.reason_code),
+        note: f.note,
+    };
+    crate::api::learners::change_status(&st, &p, id, body).await?;
+    Ok(crate::middleware::flash_redirect(
+        &format!("/learners/{id}"),
+        "success",
+        "learners.status_saved",
+        vec![],
+    ))
 }
