@@ -67,6 +67,8 @@ pub enum DomainError {
     CccdFutureYear,
     #[error("unknown code")]
     UnknownCode,
+    #[error("code not in force on that date")]
+    CodeNotInForce,
     #[error("grade not taught by the school")]
     GradeNotTaught,
     #[error("not a number")]
@@ -111,6 +113,7 @@ impl DomainError {
             CccdSexMismatch => "cccd_sex_mismatch",
             CccdFutureYear => "cccd_future_year",
             UnknownCode => "unknown_code",
+            CodeNotInForce => "code_not_in_force",
             GradeNotTaught => "grade_not_taught",
             InvalidNumber => "invalid_number",
             OutOfRange { .. } => "out_of_range",

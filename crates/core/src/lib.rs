@@ -1,6 +1,7 @@
 //! Pure domain of Trường Số: types that parse their input, rules and formulas, and the
 //! authorisation policy. Nothing here performs I/O, so every rule can be tested alone.
 
+pub mod admin_units;
 pub mod audit;
 pub mod auth;
 pub mod classes;

@@ -180,6 +180,9 @@ fn learner_snapshot(c: &CheckedLearner, input: &NewLearner) -> serde_json::Value
         "nationality": input.nationality.as_deref().map(text::clean).unwrap_or_else(|| "Việt Nam".into()),
         "policy_codes": (!c.policy.is_empty()).then(|| c.policy.join(",")),
         "boarding": c.boarding,
+        "province_code": c.address.province_code,
+        "commune_code": c.address.commune_code,
+        "address_line": c.address.line,
     })
 }
 
@@ -195,6 +198,9 @@ fn stored_snapshot(m: &learner::Model, cccd_masked: Option<String>) -> serde_jso
         "nationality": m.nationality.clone().unwrap_or_else(|| "Việt Nam".into()),
         "policy_codes": m.policy_codes,
         "boarding": m.boarding,
+        "province_code": m.province_code,
+        "commune_code": m.commune_code,
+        "address_line": m.address_line,
     })
 }
 
@@ -233,6 +239,10 @@ pub async fn learners(
             policy_codes: r.owned("policy_codes"),
             boarding: r.owned("boarding"),
             enrolled_on: None,
+            province_code: r.owned("province_code"),
+            commune_code: r.owned("commune_code"),
+            address_line: r.owned("address_line"),
+            address_as_of: None,
         };
         let c = match check_learner(&input, today) {
             Ok(c) => c,
@@ -445,6 +455,10 @@ pub async fn learners(
                     ));
                     am.policy_codes = Set((!p.c.policy.is_empty()).then(|| p.c.policy.join(",")));
                     am.boarding = Set(p.c.boarding.clone());
+                    am.province_code = Set(p.c.address.province_code.clone());
+                    am.commune_code = Set(p.c.address.commune_code.clone());
+                    am.address_line = Set(p.c.address.line.clone());
+                    am.address_as_of = Set(p.c.address.as_of);
                     am.updated_at = Set(Some(now));
                     am.update(&txn).await?;
                     events.push(
@@ -495,10 +509,10 @@ pub async fn learners(
                         .map(|d| cipher.encrypt(&context("disability", id), d))),
                     policy_codes: Set((!p.c.policy.is_empty()).then(|| p.c.policy.join(","))),
                     boarding: Set(p.c.boarding.clone()),
-                    province_code: Set(None),
-                    commune_code: Set(None),
-                    address_line: Set(None),
-                    address_as_of: Set(None),
+                    province_code: Set(p.c.address.province_code.clone()),
+                    commune_code: Set(p.c.address.commune_code.clone()),
+                    address_line: Set(p.c.address.line.clone()),
+                    address_as_of: Set(p.c.address.as_of),
                     status: Set("01".into()),
                     updated_at: Set(Some(now)),
                 });

@@ -80,6 +80,22 @@ pub struct NewLearner {
     /// Semi-boarding code (DM_HOC_BAN_TRU).
     pub boarding: Option<String>,
     pub enrolled_on: Option<NaiveDate>,
+    /// Permanent address: province (two digits, checked against the list in force on
+    /// `address_as_of`), commune (five digits) and the rest as text.
+    pub province_code: Option<String>,
+    pub commune_code: Option<String>,
+    pub address_line: Option<String>,
+    /// When the address was recorded (`dd/mm/yyyy`); default today.
+    pub address_as_of: Option<String>,
+}
+
+/// An address with the date its administrative codes refer to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Address {
+    pub province_code: Option<String>,
+    pub commune_code: Option<String>,
+    pub line: Option<String>,
+    pub as_of: Option<NaiveDate>,
 }
 
 fn opt(s: &Option<String>) -> Option<&str> {
@@ -98,6 +114,7 @@ pub struct CheckedLearner {
     pub disability: Option<String>,
     pub policy: Vec<String>,
     pub boarding: Option<String>,
+    pub address: Address,
 }
 
 /// Validates a learner as typed or imported (pure: no database), first failing field first.
@@ -146,7 +163,35 @@ pub fn check_learner(input: &NewLearner, today: NaiveDate) -> Result<CheckedLear
         .map(|b| codes::HOC_BAN_TRU.parse(b))
         .transpose()
         .on("boarding")?;
+    let address = if opt(&input.province_code).is_some()
+        || opt(&input.commune_code).is_some()
+        || opt(&input.address_line).is_some()
+    {
+        let as_of = opt(&input.address_as_of)
+            .map(truongso_core::org::parse_date)
+            .transpose()
+            .on("address_as_of")?
+            .unwrap_or(today);
+        Address {
+            province_code: opt(&input.province_code)
+                .map(|p| truongso_core::admin_units::parse_province(p, as_of))
+                .transpose()
+                .on("province_code")?,
+            commune_code: opt(&input.commune_code)
+                .map(truongso_core::admin_units::parse_commune)
+                .transpose()
+                .on("commune_code")?,
+            line: opt(&input.address_line)
+                .map(|l| text::parse_name(l, 200))
+                .transpose()
+                .on("address_line")?,
+            as_of: Some(as_of),
+        }
+    } else {
+        Address::default()
+    };
     Ok(CheckedLearner {
+        address,
         full_name,
         dob,
         sex,
@@ -218,6 +263,10 @@ pub async fn create_learner(
             .map(|d| cipher.encrypt(&context("disability", id), d))),
         policy_codes: Set((!c.policy.is_empty()).then(|| c.policy.join(","))),
         boarding: Set(c.boarding.clone()),
+        province_code: Set(c.address.province_code.clone()),
+        commune_code: Set(c.address.commune_code.clone()),
+        address_line: Set(c.address.line.clone()),
+        address_as_of: Set(c.address.as_of),
         status: Set("01".into()),
         updated_at: Set(Some(now)),
         ..Default::default()

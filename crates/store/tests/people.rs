@@ -54,6 +54,18 @@ both_backends!(
         assert_eq!(l.ethnicity.as_deref(), Some("02"));
         assert_eq!(l.policy_codes, vec!["08", "11"]);
         assert_eq!(l.nationality.as_deref(), Some("Việt Nam"));
+        // An address recorded before the merger keeps its old province code.
+        let mut old = an(a.id);
+        old.full_name = "Giàng Thị Mỷ".into();
+        old.sex = "Nữ".into();
+        old.cccd = None;
+        old.moet_code = None;
+        old.province_code = Some("2".into());
+        old.commune_code = Some("757".into());
+        old.address_as_of = Some("01/09/2024".into());
+        people::create_learner(&s.db, &cipher, &sys(), old, today())
+            .await
+            .unwrap();
         // At rest the number is ciphertext, in the table and in the audit chain.
         let row =
             s.db.query_one_raw(Statement::from_string(
@@ -100,6 +112,24 @@ both_backends!(bad_learner_input_changes_nothing, |s: Store| async move {
     let (_, a, _) = two_schools(&s).await;
     let before = audit::count(&s.db).await.unwrap();
     let cases: Vec<(NewLearner, &str, &str)> = vec![
+        (
+            // Hà Giang's code after the 2025 merger: no longer in force.
+            NewLearner {
+                province_code: Some("02".into()),
+                address_as_of: Some("05/09/2026".into()),
+                ..an(a.id)
+            },
+            "province_code",
+            "code_not_in_force",
+        ),
+        (
+            NewLearner {
+                commune_code: Some("12a45".into()),
+                ..an(a.id)
+            },
+            "commune_code",
+            "invalid_characters",
+        ),
         (
             NewLearner {
                 cccd: Some("108215000123".into()),

@@ -182,6 +182,13 @@ pub struct NewLearnerDto {
     pub policy_codes: Option<String>,
     /// DM_HOC_BAN_TRU code.
     pub boarding: Option<String>,
+    /// Two-digit province code in force on `address_as_of` (the 34 provinces from 1/7/2025).
+    pub province_code: Option<String>,
+    /// Five-digit commune code.
+    pub commune_code: Option<String>,
+    pub address_line: Option<String>,
+    /// When the address was recorded; default today.
+    pub address_as_of: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/learners", tag = "learners", request_body = NewLearnerDto,
@@ -216,6 +223,10 @@ pub async fn create(
         policy_codes: b.policy_codes,
         boarding: b.boarding,
         enrolled_on: None,
+        province_code: b.province_code,
+        commune_code: b.commune_code,
+        address_line: b.address_line,
+        address_as_of: b.address_as_of,
     };
     let l = people::create_learner(&st.store.db, &st.cipher, &p.actor_ref(), input, today()).await?;
     Ok((StatusCode::CREATED, Json(dto(l, true))))
