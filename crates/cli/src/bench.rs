@@ -2,6 +2,11 @@
 //! as a child process (measuring cold start to `/readyz` and idle resident memory), serves a
 //! trivial axum handler in this process as the baseline, then drives the login page, the
 //! dashboard and the baseline with N concurrent clients for a fixed time each.
+//!
+//! `truongso bench search|classes|import --base URL`: the same load generator against a server
+//! that is already running (e.g. the 1,000,000-learner demo on PostgreSQL), signed in as demo
+//! accounts: learner search, the class list (page and API), and a 10,000-row XLSX import
+//! followed to completion through `/api/v1/jobs/{id}`.
 
 use anyhow::{Context, bail};
 use std::process::Stdio;
@@ -28,7 +33,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
 }
 
 struct Stats {
-    name: &'static str,
+    name: String,
     requests: usize,
     errors: usize,
     rps: f64,
@@ -46,22 +51,38 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 async fn drive(
-    name: &'static str,
+    name: impl Into<String>,
     client: reqwest::Client,
     url: String,
     cookie: Option<String>,
     opts: &Opts,
 ) -> Stats {
-    let deadline = Instant::now() + Duration::from_secs(opts.seconds);
+    drive_urls(name, client, vec![url], cookie, opts.seconds, opts.concurrency).await
+}
+
+/// `concurrency` clients for `seconds`, each cycling through `urls` from its own offset.
+async fn drive_urls(
+    name: impl Into<String>,
+    client: reqwest::Client,
+    urls: Vec<String>,
+    cookie: Option<String>,
+    seconds: u64,
+    concurrency: usize,
+) -> Stats {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let urls = std::sync::Arc::new(urls);
     let mut tasks = vec![];
-    for _ in 0..opts.concurrency {
-        let (client, url, cookie) = (client.clone(), url.clone(), cookie.clone());
+    for k in 0..concurrency {
+        let (client, urls, cookie) = (client.clone(), urls.clone(), cookie.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(4096);
             let mut errors = 0usize;
+            let mut i = k;
             while Instant::now() < deadline {
+                let url = &urls[i % urls.len()];
+                i += 1;
                 let t0 = Instant::now();
-                let mut rb = client.get(&url);
+                let mut rb = client.get(url);
                 if let Some(c) = &cookie {
                     rb = rb.header("cookie", c);
                 }
@@ -85,10 +106,10 @@ async fn drive(
     }
     all.sort_by(|a, b| a.partial_cmp(b).expect("latencies are finite"));
     Stats {
-        name,
+        name: name.into(),
         requests: all.len(),
         errors,
-        rps: all.len() as f64 / opts.seconds as f64,
+        rps: all.len() as f64 / seconds as f64,
         p50: percentile(&all, 50.0),
         p95: percentile(&all, 95.0),
         p99: percentile(&all, 99.0),
@@ -204,17 +225,345 @@ pub async fn web(opts: Opts) -> anyhow::Result<()> {
         "{} concurrent clients, {} s per target\n",
         opts.concurrency, opts.seconds
     );
+    print_table(&results);
+    let base_p95 = results[0].p95;
+    for s in &results[1..] {
+        println!("{}: p95 = {:.1}× the trivial handler", s.name, s.p95 / base_p95);
+    }
+    Ok(())
+}
+
+fn print_table(results: &[Stats]) {
     println!("| target | requests | errors | req/s | p50 ms | p95 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for s in &results {
+    for s in results {
         println!(
             "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
             s.name, s.requests, s.errors, s.rps, s.p50, s.p95, s.p99
         );
     }
-    let base_p95 = results[0].p95;
-    for s in &results[1..] {
-        println!("{}: p95 = {:.1}× the trivial handler", s.name, s.p95 / base_p95);
+}
+
+/// A server that is already running, and how hard to drive it.
+pub struct ApiOpts {
+    pub base: String,
+    pub seconds: u64,
+    pub concurrency: usize,
+}
+
+/// A demo account signed in: its session cookie and the session's CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+    client: reqwest::Client,
+}
+
+impl Session {
+    async fn open(base: &str, username: &str, concurrency: usize) -> anyhow::Result<Self> {
+        let cookie = session_cookie(base, username).await?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency.max(1))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let html = client
+            .get(format!("{base}/"))
+            .header("cookie", &cookie)
+            .send()
+            .await?
+            .text()
+            .await?;
+        let marker = "\"X-CSRF-Token\": \"";
+        let start = html.find(marker).context("no CSRF token in the page")? + marker.len();
+        let csrf = html[start..].split('"').next().unwrap_or_default().to_string();
+        Ok(Self { cookie, csrf, client })
+    }
+
+    async fn get_json(&self, url: &str) -> anyhow::Result<(reqwest::StatusCode, serde_json::Value)> {
+        let r = self.client.get(url).header("cookie", &self.cookie).send().await?;
+        let status = r.status();
+        Ok((status, r.json().await.unwrap_or(serde_json::Value::Null)))
+    }
+
+    /// The school of the account's first grant.
+    async fn school_id(&self, base: &str) -> anyhow::Result<String> {
+        let (_, me) = self.get_json(&format!("{base}/api/v1/me")).await?;
+        me["grants"][0]["org_unit_id"]
+            .as_str()
+            .map(str::to_string)
+            .context("the account has no grant")
+    }
+}
+
+/// Names typed with and without diacritics, whole or in part, as staff search for them.
+pub const SEARCHES: [&str; 10] = [
+    "nguyen van an",
+    "Nguyễn Văn An",
+    "tran thi mai",
+    "Hoàng Minh Tuấn",
+    "le thu",
+    "pham ngoc lan",
+    "nong quang",
+    "trieu hong nhung",
+    "đỗ hữu phúc",
+    "bui thanh ha",
+];
+
+pub async fn search(opts: ApiOpts, users: Vec<String>) -> anyhow::Result<()> {
+    let base = opts.base.trim_end_matches('/');
+    let mut results = vec![];
+    for user in &users {
+        let s = Session::open(base, user, opts.concurrency).await?;
+        let urls: Vec<String> = SEARCHES
+            .iter()
+            .map(|q| {
+                reqwest::Url::parse_with_params(&format!("{base}/api/v1/learners"), &[("q", q)])
+                    .map(String::from)
+            })
+            .collect::<Result<_, _>>()?;
+        // One pass first: what each query finds (and the cold timing of each).
+        println!("{user}:");
+        for (q, url) in SEARCHES.iter().zip(&urls) {
+            let t0 = Instant::now();
+            let (status, hits) = s.get_json(url).await?;
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            let hits = hits.as_array().cloned().unwrap_or_default();
+            println!(
+                "  {q:<20} {status} {:>3} hits ({ms:.1} ms){}",
+                hits.len(),
+                hits.first()
+                    .and_then(|h| h["full_name"].as_str())
+                    .map(|n| format!(", first: {n}"))
+                    .unwrap_or_default()
+            );
+        }
+        results.push(
+            drive_urls(
+                format!("`GET /api/v1/learners?q=…` as {user}"),
+                s.client.clone(),
+                urls,
+                Some(s.cookie.clone()),
+                opts.seconds,
+                opts.concurrency,
+            )
+            .await,
+        );
+    }
+    println!(
+        "\n{} concurrent clients, {} s per account, cycling through {} queries\n",
+        opts.concurrency,
+        opts.seconds,
+        SEARCHES.len()
+    );
+    print_table(&results);
+    Ok(())
+}
+
+pub async fn classes(opts: ApiOpts, users: Vec<String>) -> anyhow::Result<()> {
+    let base = opts.base.trim_end_matches('/');
+    let mut results = vec![];
+    for user in &users {
+        let s = Session::open(base, user, opts.concurrency).await?;
+        let school = s.school_id(base).await?;
+        let targets = [
+            format!("{base}/classes"),
+            format!("{base}/api/v1/classes?school_id={school}"),
+        ];
+        for url in targets {
+            let r = s.client.get(&url).header("cookie", &s.cookie).send().await?;
+            let (status, len) = (r.status(), r.bytes().await?.len());
+            println!("{user} {url}: {status}, {len} bytes");
+            if !status.is_success() {
+                continue;
+            }
+            let path = url.trim_start_matches(base).to_string();
+            results.push(
+                drive_urls(
+                    format!("`GET {path}` as {user}"),
+                    s.client.clone(),
+                    vec![url],
+                    Some(s.cookie.clone()),
+                    opts.seconds,
+                    opts.concurrency,
+                )
+                .await,
+            );
+        }
+    }
+    println!(
+        "\n{} concurrent clients, {} s per target\n",
+        opts.concurrency, opts.seconds
+    );
+    print_table(&results);
+    Ok(())
+}
+
+/// `rows` learners in the learners template, spread over `classes`, with guardians; identity
+/// numbers and learner codes carry `tag` so that every run creates new learners.
+pub fn learners_xlsx(rows: usize, classes: &[(String, i32)], tag: u32) -> anyhow::Result<Vec<u8>> {
+    use truongso_docs::Cell;
+    const SURNAMES: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"];
+    // Middle names the demo does not use, so that no row matches an existing learner by name
+    // and birth date (the import would then update that learner instead of creating one).
+    const MALE: [&str; 8] = [
+        "Gia Bảo",
+        "Tiến Đạt",
+        "Đăng Khoa",
+        "Hải Đăng",
+        "Bảo Long",
+        "Trọng Nhân",
+        "Anh Quân",
+        "Xuân Trường",
+    ];
+    const FEMALE: [&str; 8] = [
+        "Khánh Linh",
+        "Phương Anh",
+        "Diệu Linh",
+        "Bảo Ngọc",
+        "Mỹ Duyên",
+        "Quỳnh Chi",
+        "Hoài An",
+        "Tường Vy",
+    ];
+    const ETHNICITY: [&str; 4] = ["Kinh", "Tày", "Dao", "07"];
+    anyhow::ensure!(!classes.is_empty(), "the school has no classes this year");
+    let t = &truongso_docs::template::LEARNERS;
+    let keys = [
+        "moet_code",
+        "full_name",
+        "date_of_birth",
+        "sex",
+        "cccd",
+        "ethnicity",
+        "religion",
+        "nationality",
+        "class_name",
+        "father_name",
+        "father_phone",
+        "mother_name",
+        "mother_phone",
+    ];
+    let headers: Vec<&str> = keys
+        .iter()
+        .map(|k| {
+            t.columns
+                .iter()
+                .find(|c| c.key == *k)
+                .map(|c| c.header_vi)
+                .context("column missing from the template")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let data = (0..rows).map(move |i| {
+        let (class, grade) = &classes[i % classes.len()];
+        let female = i % 2 == 1;
+        let surname = SURNAMES[i % 7 % SURNAMES.len()];
+        let given = if female {
+            FEMALE[i / 3 % 8]
+        } else {
+            MALE[i / 3 % 8]
+        };
+        // Grade g in the 2026-2027 year: born in 2021 - g.
+        let year = 2021 - grade;
+        let dob = chrono::NaiveDate::from_ymd_opt(year, (i % 12) as u32 + 1, (i % 28) as u32 + 1)
+            .expect("valid date");
+        let serial = (tag % 90) as usize * 10_000 + i;
+        let cccd = format!("001{}{:02}{serial:06}", 2 + usize::from(female), year % 100);
+        vec![
+            Cell::Text(format!("BX{tag:06}{i:05}")),
+            Cell::Text(format!("{surname} {given}")),
+            Cell::Date(dob),
+            Cell::from(if female { "Nữ" } else { "Nam" }),
+            Cell::Text(cccd),
+            Cell::from(ETHNICITY[i % ETHNICITY.len()]),
+            Cell::from("Không"),
+            Cell::from("Việt Nam"),
+            Cell::Text(class.clone()),
+            Cell::Text(format!("{surname} Văn Bình")),
+            Cell::Text(format!("091{:07}", (tag as usize * 7919 + i * 2) % 10_000_000)),
+            Cell::Text(format!("Trần Thị {}", ["Cúc", "Hoa", "Lý"][i % 3])),
+            Cell::Text(format!(
+                "098{:07}",
+                (tag as usize * 7919 + i * 2 + 1) % 10_000_000
+            )),
+        ]
+    });
+    Ok(truongso_docs::write_table(t.sheet_vi, &headers, data)?)
+}
+
+pub async fn import(
+    opts: ApiOpts,
+    store: &truongso_store::Store,
+    user: &str,
+    rows: usize,
+) -> anyhow::Result<()> {
+    let base = opts.base.trim_end_matches('/');
+    let s = Session::open(base, user, 1).await?;
+    let school: uuid::Uuid = s.school_id(base).await?.parse()?;
+    let today = chrono::Local::now().date_naive();
+    let years = truongso_store::school_years::for_school(&store.db, school).await?;
+    let year = years
+        .iter()
+        .find(|y| y.starts_on <= today && today <= y.ends_on)
+        .or(years.first())
+        .context("the school has no school year")?;
+    let classes: Vec<(String, i32)> = truongso_store::classes::list(&store.db, &[school], Some(year.id))
+        .await?
+        .into_iter()
+        .map(|c| (c.name, c.grade))
+        .collect();
+    let tag = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        % 1_000_000) as u32;
+    let t0 = Instant::now();
+    let bytes = learners_xlsx(rows, &classes, tag)?;
+    let built = t0.elapsed();
+    println!(
+        "{rows} rows over {} classes of {} ({} KiB), written in {:.2} s",
+        classes.len(),
+        year.name,
+        bytes.len() / 1024,
+        built.as_secs_f64()
+    );
+    let t0 = Instant::now();
+    let r = s
+        .client
+        .post(format!("{base}/api/v1/imports/learners?school_id={school}"))
+        .header("cookie", &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(bytes)
+        .send()
+        .await?;
+    let status = r.status();
+    let started: serde_json::Value = r.json().await.unwrap_or_default();
+    let accepted = t0.elapsed();
+    let job = started["job_id"]
+        .as_str()
+        .with_context(|| format!("import refused: {status} {started}"))?
+        .to_string();
+    let job = loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (_, j) = s.get_json(&format!("{base}/api/v1/jobs/{job}")).await?;
+        match j["status"].as_str() {
+            Some("done") | Some("failed") => break j,
+            _ if t0.elapsed() > Duration::from_secs(600) => bail!("the job did not finish in 600 s"),
+            _ => {}
+        }
+    };
+    let wall = t0.elapsed().as_secs_f64();
+    println!(
+        "upload accepted in {:.2} s; job {} after {wall:.2} s wall: {:.0} rows/s",
+        accepted.as_secs_f64(),
+        job["status"],
+        rows as f64 / wall
+    );
+    println!("report: {}", job["report"]);
+    if let Some(errors) = job["errors"].as_array().filter(|e| !e.is_empty()) {
+        println!("{} errors, first: {}", errors.len(), errors[0]);
+        bail!("the import failed");
     }
     Ok(())
 }

@@ -87,6 +87,43 @@ enum BenchCmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Learner search on a running server, as each account (default: Sở officer, Sở
+    /// administrator, school clerk).
+    Search {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "chuyenvien.so,admin.so,vanthu.thcs"
+        )]
+        users: Vec<String>,
+    },
+    /// The class list (`/classes` and `/api/v1/classes?school_id=`) on a running server.
+    Classes {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+        #[arg(long, value_delimiter = ',', default_value = "vanthu.thcs")]
+        users: Vec<String>,
+    },
+    /// Import an XLSX of new learners into the account's school and follow the job to its end
+    /// (class names are read from the configured database).
+    Import {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        #[arg(long, default_value_t = 10_000)]
+        rows: usize,
+        #[arg(long, default_value = "vanthu.thcs")]
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -222,6 +259,55 @@ async fn main() -> anyhow::Result<()> {
                 seed,
             })
             .await
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Search {
+                    base,
+                    seconds,
+                    concurrency,
+                    users,
+                },
+        } => {
+            bench::search(
+                bench::ApiOpts {
+                    base,
+                    seconds,
+                    concurrency,
+                },
+                users,
+            )
+            .await
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Classes {
+                    base,
+                    seconds,
+                    concurrency,
+                    users,
+                },
+        } => {
+            bench::classes(
+                bench::ApiOpts {
+                    base,
+                    seconds,
+                    concurrency,
+                },
+                users,
+            )
+            .await
+        }
+        Cmd::Bench {
+            cmd: BenchCmd::Import { base, rows, user },
+        } => {
+            let store = Store::connect(&cfg.database_url).await?;
+            let opts = bench::ApiOpts {
+                base,
+                seconds: 0,
+                concurrency: 1,
+            };
+            bench::import(opts, &store, &user, rows).await
         }
         Cmd::Audit {
             cmd: AuditCmd::Verify,

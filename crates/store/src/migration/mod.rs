@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_learners;
 mod m0003_school_records;
+mod m0004_search_index;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_learners::Migration),
             Box::new(m0003_school_records::Migration),
+            Box::new(m0004_search_index::Migration),
         ]
     }
 }
