@@ -441,25 +441,39 @@ pub async fn enrol<C: ConnectionTrait + TransactionTrait>(
         .filter(class_enrolment::Column::ToDate.is_null())
         .one(&txn)
         .await?;
-    if let Some(e) = open {
-        if on <= e.from_date {
+    // A move on the day the current enrolment started corrects that enrolment (a same-day
+    // mistake, or an import run twice in a day) instead of leaving a zero-length stay.
+    let corrected = match open {
+        Some(e) if on < e.from_date => {
             return Err(Error::invalid("on_date", DomainError::DateRangeReversed));
         }
-        let mut am: class_enrolment::ActiveModel = e.into();
-        am.to_date = Set(on.pred_opt());
-        am.update(&txn).await?;
+        Some(e) if on == e.from_date => {
+            let mut am: class_enrolment::ActiveModel = e.into();
+            am.class_id = Set(class_id);
+            am.update(&txn).await?;
+            true
+        }
+        Some(e) => {
+            let mut am: class_enrolment::ActiveModel = e.into();
+            am.to_date = Set(on.pred_opt());
+            am.update(&txn).await?;
+            false
+        }
+        None => false,
+    };
+    if !corrected {
+        class_enrolment::ActiveModel {
+            id: Set(crate::new_id()),
+            learner_id: Set(learner_id),
+            class_id: Set(class_id),
+            from_date: Set(on),
+            to_date: Set(None),
+            reason: Set(reason.into()),
+            created_at: Set(crate::now()),
+        }
+        .insert(&txn)
+        .await?;
     }
-    class_enrolment::ActiveModel {
-        id: Set(crate::new_id()),
-        learner_id: Set(learner_id),
-        class_id: Set(class_id),
-        from_date: Set(on),
-        to_date: Set(None),
-        reason: Set(reason.into()),
-        created_at: Set(crate::now()),
-    }
-    .insert(&txn)
-    .await?;
     let before = l.class_id;
     let mut am: learner::ActiveModel = l.into();
     am.class_id = Set(Some(class_id));

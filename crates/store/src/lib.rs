@@ -84,6 +84,10 @@ impl Store {
             });
         } else {
             opts.max_connections(32).min_connections(1);
+            // Statements are prepared and reused; after five runs PostgreSQL may switch to a
+            // generic plan that ignores the parameters, which for name search (a trigram
+            // index whose selectivity depends on the text) is a hundred times slower.
+            opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
         }
         let db = Database::connect(opts).await?;
         Ok(Self { db })

@@ -153,7 +153,7 @@ both_backends!(moves_keep_history_and_rollover_promotes, |s: Store| async move {
     classes::enrol(&s.db, &sys(), mover, seven.id, on, "moved")
         .await
         .unwrap();
-    match classes::enrol(&s.db, &sys(), mover, six.id, on, "moved").await {
+    match classes::enrol(&s.db, &sys(), mover, six.id, on.pred_opt().unwrap(), "moved").await {
         Err(Error::Invalid(e)) => assert_eq!(e.field, "on_date"),
         other => panic!("{other:?}"),
     }

@@ -200,6 +200,28 @@ both_backends!(
             .unwrap()
             .unwrap();
         assert_eq!((third.created, third.updated, third.unchanged), (0, 1, 1));
+        // A class corrected the same day replaces the day's enrolment rather than adding one.
+        let mut moved = fixed.clone();
+        let class_cell = moved[0]
+            .cells
+            .iter_mut()
+            .find(|(k, _)| *k == "class_name")
+            .unwrap();
+        class_cell.1 = "8A1".into();
+        imports::learners(&s.db, &cipher, &clerk, school.id, &moved, today(), &quiet)
+            .await
+            .unwrap()
+            .unwrap();
+        let paw = learner::Entity::find()
+            .all(&s.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.full_name == "Lò Văn Páo")
+            .unwrap();
+        let h = classes::history(&s.db, paw.id).await.unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].class_name, "8A1");
     }
 );
 

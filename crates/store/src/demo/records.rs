@@ -154,6 +154,7 @@ pub(super) async fn generate(
         .sum();
     let mut made = None;
     let mut families: Vec<Family> = vec![];
+    let mut issued = 0u64;
     let mut count = 0u64;
     let mut cumulative = 0u64;
     for (i, school) in schools.iter().enumerate() {
@@ -171,6 +172,7 @@ pub(super) async fn generate(
             share,
             school.id == model_school,
             &mut families,
+            &mut issued,
             &mut school_rng,
         )
         .await?;
@@ -193,6 +195,7 @@ async fn school_records<C: ConnectionTrait>(
     share: u64,
     is_model: bool,
     families: &mut Vec<Family>,
+    issued: &mut u64,
     rng: &mut ChaCha8Rng,
 ) -> Result<Made> {
     let years = crate::school_years::for_school(db, school.id).await?;
@@ -423,8 +426,12 @@ async fn school_records<C: ConnectionTrait>(
                 sex: Set(if female { "female" } else { "male" }.into()),
                 class_id: Set(Some(*class_id)),
                 created_at: Set(now),
-                moet_code: Set((*grade != 1 && *grade < 16)
-                    .then(|| format!("08{:08}", rng.random_range(0..100_000_000)))),
+                // Mã học sinh are unique nationally: issued in sequence (grade-1 entrants and
+                // preschool children are still waiting for theirs).
+                moet_code: Set((*grade != 1 && *grade < 16).then(|| {
+                    *issued += 1;
+                    format!("08{:08}", *issued)
+                })),
                 cccd_enc: Set(has_cccd.then(|| cipher.encrypt(&format!("learners.cccd:{id}"), &id_number))),
                 cccd_index: Set(has_cccd.then(|| cipher.blind_index("cccd", &id_number))),
                 ethnicity: Set((!rng.random_bool(0.01)).then(|| ethnicity.into())),
