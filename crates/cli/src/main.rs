@@ -150,6 +150,9 @@ async fn open(cfg: &Config) -> anyhow::Result<Store> {
         .await
         .with_context(|| "cannot open the database")?;
     store.migrate().await.context("migration failed")?;
+    truongso_store::settings::verify_data_key(&store.db, &cfg.cipher()?)
+        .await
+        .context("cannot use the data key")?;
     Ok(store)
 }
 
@@ -167,6 +170,12 @@ async fn serve(store: Store, cfg: &Config, bind: &str, banner: impl FnOnce(&str)
             }
         }
     });
+    // A job cannot survive the process that ran it: say so instead of leaving it "running".
+    match truongso_store::jobs::fail_interrupted(&store.db).await {
+        Ok(n) if n > 0 => tracing::warn!(jobs = n, "marked interrupted jobs as failed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("could not mark interrupted jobs: {e}"),
+    }
     let state = truongso_web::AppState::new(store, cfg.web(), cfg.cipher()?);
     let app = truongso_web::app(state);
     let listener = tokio::net::TcpListener::bind(bind)

@@ -36,6 +36,19 @@ async fn scenario(backend: Backend) {
     assert!(out.contains("admin.so") && out.contains("phuhuynh.thcs") && out.contains("Demo@2025"));
     let (ok, out) = run(&url, &["demo", "--no-serve", "--seed", "3"]);
     assert!(ok && out.contains("Dùng lại tỉnh mẫu"), "{out}");
+    // Another data key cannot open this database's encrypted fields: refused at start.
+    let other = truongso_store::crypto::FieldCipher::generate_key();
+    let out = Command::new(env!("CARGO_BIN_EXE_truongso"))
+        .args(["--database-url", url.as_str(), "demo", "--no-serve"])
+        .env_remove("TRUONGSO_DATABASE_URL")
+        .env("TRUONGSO_DATA_KEY", &other)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("data key"),
+        "{out:?}"
+    );
     let (ok, out) = run(&url, &["audit", "verify"]);
     assert!(ok, "{out}");
     assert!(out.contains("Chuỗi nhật ký toàn vẹn"));

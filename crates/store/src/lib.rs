@@ -20,6 +20,7 @@ pub mod people;
 pub mod quality;
 pub mod school_years;
 pub mod sessions;
+pub mod settings;
 pub mod staff;
 pub mod testing;
 pub mod tokens;

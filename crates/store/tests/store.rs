@@ -558,3 +558,23 @@ both_backends!(audit_chain_catches_tampering, |s: Store| async move {
         })
     );
 });
+
+both_backends!(a_wrong_data_key_is_refused, |s: Store| async move {
+    let right = truongso_store::testing::cipher();
+    let wrong = truongso_store::testing::cipher();
+    assert!(
+        truongso_store::settings::verify_data_key(&s.db, &right)
+            .await
+            .unwrap(),
+        "first use records the check"
+    );
+    assert!(
+        !truongso_store::settings::verify_data_key(&s.db, &right)
+            .await
+            .unwrap()
+    );
+    match truongso_store::settings::verify_data_key(&s.db, &wrong).await {
+        Err(truongso_store::Error::Internal(m)) => assert!(m.contains("data key"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+});

@@ -19,6 +19,7 @@ pub mod room;
 pub mod school_facility;
 pub mod school_year;
 pub mod session;
+pub mod setting;
 pub mod staff;
 pub mod teaching_assignment;
 pub mod term;

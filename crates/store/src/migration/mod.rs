@@ -8,6 +8,7 @@ mod m0001_foundation;
 mod m0002_learners;
 mod m0003_school_records;
 mod m0004_search_index;
+mod m0005_settings;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_learners::Migration),
             Box::new(m0003_school_records::Migration),
             Box::new(m0004_search_index::Migration),
+            Box::new(m0005_settings::Migration),
         ]
     }
 }
