@@ -584,6 +584,7 @@ pub async fn learners(
             progress(total / 2 + i as u32 / 2, total);
         }
     }
+    crate::people::remember_names(&txn, plans.iter().map(|p| text::fold(&p.c.full_name))).await?;
     for chunk in chunks(new_learners) {
         learner::Entity::insert_many(chunk)
             .exec_without_returning(&txn)

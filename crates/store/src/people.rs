@@ -4,7 +4,7 @@
 
 use crate::audit::{self, Change};
 use crate::crypto::FieldCipher;
-use crate::entity::{guardian, learner, learner_guardian, learner_status};
+use crate::entity::{guardian, learner, learner_guardian, learner_name, learner_status};
 use crate::error::Msg;
 use crate::{ActorRef, Error, Result};
 use chrono::NaiveDate;
@@ -273,6 +273,7 @@ pub async fn create_learner(
     }
     .insert(&txn)
     .await?;
+    remember_names(&txn, [text::fold(&c.full_name)]).await?;
     learner_status::ActiveModel {
         id: Set(crate::new_id()),
         learner_id: Set(id),
@@ -339,7 +340,10 @@ pub async fn get_learner<C: ConnectionTrait>(db: &C, cipher: &FieldCipher, id: U
     })
 }
 
-/// Learners whose (folded) name contains the folded query, in schools inside `within`.
+/// Learners whose (folded) name contains the folded query, in schools inside `within`, by name.
+/// The matching names come from the table of distinct names; learners are then read a few names
+/// at a time in name order (one name, then two, four…) until `limit` are found, so a common
+/// name and a province-wide scope cost a handful of index lookups, not a scan.
 pub async fn search_learners<C: ConnectionTrait>(
     db: &C,
     within: &[OrgPath],
@@ -350,17 +354,52 @@ pub async fn search_learners<C: ConnectionTrait>(
     if within.is_empty() || folded.is_empty() {
         return Ok(vec![]);
     }
-    let schools = crate::org::ids_within(within);
-    Ok(learner::Entity::find()
-        .filter(learner::Column::SchoolId.in_subquery(schools))
-        .filter(learner::Column::NameFolded.contains(&folded))
-        .order_by_asc(learner::Column::NameFolded)
-        .limit(limit)
+    let names: Vec<String> = learner_name::Entity::find()
+        .select_only()
+        .column(learner_name::Column::NameFolded)
+        .filter(learner_name::Column::NameFolded.contains(&folded))
+        .order_by_asc(learner_name::Column::NameFolded)
+        .limit(10_000)
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(LearnerRow::from)
-        .collect())
+        .await?;
+    let mut out: Vec<LearnerRow> = vec![];
+    let (mut next, mut batch) = (0usize, 1usize);
+    while next < names.len() && (out.len() as u64) < limit {
+        let chunk = &names[next..(next + batch).min(names.len())];
+        let rows = learner::Entity::find()
+            .filter(learner::Column::NameFolded.is_in(chunk.to_vec()))
+            .filter(learner::Column::SchoolId.in_subquery(crate::org::ids_within(within)))
+            .order_by_asc(learner::Column::NameFolded)
+            .order_by_asc(learner::Column::Id)
+            .limit(limit - out.len() as u64)
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().map(LearnerRow::from));
+        next += chunk.len();
+        batch = (batch * 2).min(512);
+    }
+    Ok(out)
+}
+
+/// Records folded names in the table search starts from (names are never removed: a name no
+/// learner carries any more only costs an empty lookup).
+pub async fn remember_names<C: ConnectionTrait>(
+    db: &C,
+    names: impl IntoIterator<Item = String>,
+) -> Result<()> {
+    let mut names: Vec<String> = names.into_iter().collect();
+    names.sort();
+    names.dedup();
+    for chunk in names.chunks(1000) {
+        learner_name::Entity::insert_many(chunk.iter().map(|n| learner_name::ActiveModel {
+            name_folded: Set(n.clone()),
+        }))
+        .on_conflict_do_nothing_on([learner_name::Column::NameFolded])
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Learners carrying the same identity number (through the blind index, nothing decrypted).

@@ -307,3 +307,37 @@ both_backends!(status_history_and_guardians, |s: Store| async move {
     assert!(matches!(bad, Err(Error::Invalid(e)) if e.field == "relation"));
     assert_eq!(audit::verify(&s.db).await.unwrap().first_break, None);
 });
+
+both_backends!(
+    search_reads_names_in_order_up_to_the_limit,
+    |s: Store| async move {
+        let (so, a, _) = two_schools(&s).await;
+        let all = people::search_learners(&s.db, std::slice::from_ref(&so.path), "nguyen", 1000)
+            .await
+            .unwrap();
+        assert!(all.len() > 10, "{}", all.len());
+        let folded: Vec<String> = all
+            .iter()
+            .map(|l| truongso_core::text::fold(&l.full_name))
+            .collect();
+        assert!(folded.iter().all(|n| n.contains("nguyen")));
+        assert!(folded.windows(2).all(|w| w[0] <= w[1]), "ordered by name");
+        // A limit stops early and keeps the first names in order; a school scope keeps its own.
+        let first = people::search_learners(&s.db, std::slice::from_ref(&so.path), "nguyen", 7)
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 7);
+        assert_eq!(
+            first
+                .iter()
+                .map(|l| truongso_core::text::fold(&l.full_name))
+                .collect::<Vec<_>>(),
+            folded[..7].to_vec()
+        );
+        let mine = people::search_learners(&s.db, std::slice::from_ref(&a.path), "nguyen", 1000)
+            .await
+            .unwrap();
+        assert!(mine.iter().all(|l| l.school_id == a.id));
+        assert_eq!(mine.len(), all.iter().filter(|l| l.school_id == a.id).count());
+    }
+);

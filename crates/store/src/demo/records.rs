@@ -554,6 +554,14 @@ async fn school_records<C: ConnectionTrait>(
     insert_chunks(db, class_rows).await?;
     insert_chunks(db, assignment_rows).await?;
     insert_chunks(db, guardian_rows).await?;
+    let names: Vec<String> = learner_rows
+        .iter()
+        .map(|l| match &l.name_folded {
+            sea_orm::ActiveValue::Set(n) => n.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    crate::people::remember_names(db, names).await?;
     insert_chunks(db, learner_rows).await?;
     insert_chunks(db, status_rows).await?;
     insert_chunks(db, enrol_rows).await?;

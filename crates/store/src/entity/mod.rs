@@ -11,6 +11,7 @@ pub mod health_entry;
 pub mod job;
 pub mod learner;
 pub mod learner_guardian;
+pub mod learner_name;
 pub mod learner_status;
 pub mod org_unit;
 pub mod org_unit_version;

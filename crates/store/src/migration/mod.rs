@@ -9,6 +9,7 @@ mod m0002_learners;
 mod m0003_school_records;
 mod m0004_search_index;
 mod m0005_settings;
+mod m0006_learner_names;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_school_records::Migration),
             Box::new(m0004_search_index::Migration),
             Box::new(m0005_settings::Migration),
+            Box::new(m0006_learner_names::Migration),
         ]
     }
 }
