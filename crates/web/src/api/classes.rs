@@ -22,7 +22,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The class and its school's path, if the caller may perform `action` on it.
-pub async fn authorised(st: &AppState, p: &Principal, id: Uuid, action: Action) -> AppResult<(ClassSummary, OrgPath)> {
+pub async fn authorised(
+    st: &AppState,
+    p: &Principal,
+    id: Uuid,
+    action: Action,
+) -> AppResult<(ClassSummary, OrgPath)> {
     let c = classes::get(&st.store.db, id).await?;
     let school = org::get(&st.store.db, c.school_id).await?.path;
     p.require(
@@ -65,7 +70,9 @@ pub async fn visible(
             let school = crate::scope::school(st, p, id, Action::ViewClass).await?;
             let year = match year_id {
                 Some(y) => Some(y),
-                None => school_years::current(db, school.id, crate::today()).await?.map(|y| y.id),
+                None => school_years::current(db, school.id, crate::today())
+                    .await?
+                    .map(|y| y.id),
             };
             Ok(classes::list(db, &[school.id], year).await?)
         }
@@ -181,11 +188,19 @@ impl From<LearnerRow> for LearnerRef {
 
 #[utoipa::path(get, path = "/api/v1/classes/{id}", tag = "classes", params(("id" = Uuid, Path)),
     responses((status = 200, body = ClassDetail), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)))]
-pub async fn get(State(st): State<AppState>, Authed { p, .. }: Authed, Path(id): Path<Uuid>) -> ApiResult<ClassDetail> {
+pub async fn get(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> ApiResult<ClassDetail> {
     let (class, _) = authorised(&st, &p, id, Action::ViewClass).await?;
     let db = &st.store.db;
     Ok(Json(ClassDetail {
-        learners: classes::roster(db, id).await?.into_iter().map(LearnerRef::from).collect(),
+        learners: classes::roster(db, id)
+            .await?
+            .into_iter()
+            .map(LearnerRef::from)
+            .collect(),
         assignments: staff::assignments(db, Some(&[id]), None).await?,
         class,
     }))
@@ -200,7 +215,9 @@ pub async fn update(
     ApiJson(b): ApiJson<ClassBody>,
 ) -> ApiResult<ClassSummary> {
     authorised(&st, &p, id, Action::ManageClass).await?;
-    Ok(Json(classes::update(&st.store.db, &p.actor_ref(), id, b.into()).await?))
+    Ok(Json(
+        classes::update(&st.store.db, &p.actor_ref(), id, b.into()).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/learners/{id}/enrolments", tag = "classes", params(("id" = Uuid, Path)),
@@ -224,7 +241,13 @@ pub struct MoveBody {
 
 /// Moves a learner into a class from a date (history kept). Needs the right to manage both
 /// the learner and the target class.
-pub async fn move_learner(st: &AppState, p: &Principal, learner_id: Uuid, class_id: Uuid, on: Option<&str>) -> AppResult<()> {
+pub async fn move_learner(
+    st: &AppState,
+    p: &Principal,
+    learner_id: Uuid,
+    class_id: Uuid,
+    on: Option<&str>,
+) -> AppResult<()> {
     crate::api::learners::authorised(st, p, learner_id, Action::ManageLearner).await?;
     authorised(st, p, class_id, Action::ManageClass).await?;
     let on = match on.map(str::trim).filter(|s| !s.is_empty()) {
@@ -269,7 +292,12 @@ pub async fn rollover_year(
     let default = match default.map(str::trim) {
         None | Some("") | Some("promote") => YearOutcome::Promote,
         Some("repeat") => YearOutcome::Repeat,
-        Some(_) => return Err(AppError::invalid("default_outcome", truongso_core::DomainError::UnknownCode)),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "default_outcome",
+                truongso_core::DomainError::UnknownCode,
+            ));
+        }
     };
     // The gradebook supplies year results once it exists; until then every learner takes the
     // default outcome and the report says how many did.
@@ -285,5 +313,7 @@ pub async fn rollover(
     Path(id): Path<Uuid>,
     ApiJson(b): ApiJson<RolloverBody>,
 ) -> ApiResult<RolloverReport> {
-    Ok(Json(rollover_year(&st, &p, id, b.to_school_year_id, b.default_outcome.as_deref()).await?))
+    Ok(Json(
+        rollover_year(&st, &p, id, b.to_school_year_id, b.default_outcome.as_deref()).await?,
+    ))
 }

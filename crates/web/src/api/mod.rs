@@ -3,14 +3,14 @@
 //! or `Authorization: Bearer <API token>`.
 
 pub mod classes;
+pub mod facilities;
 pub mod health;
 pub mod imports;
-pub mod staff;
 pub mod learners;
 pub mod me;
 pub mod org;
 pub mod quality;
-pub mod facilities;
+pub mod staff;
 pub mod users;
 
 use crate::error::AppError;

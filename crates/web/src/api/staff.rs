@@ -17,7 +17,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The staff record, if the caller may perform `action` on its school.
-pub async fn authorised(st: &AppState, p: &Principal, id: Uuid, action: Action) -> AppResult<(StaffRow, OrgPath)> {
+pub async fn authorised(
+    st: &AppState,
+    p: &Principal,
+    id: Uuid,
+    action: Action,
+) -> AppResult<(StaffRow, OrgPath)> {
     let s = staff::get(&st.store.db, id).await?;
     let school = org::get(&st.store.db, s.school_id).await?.path;
     p.require(action, Resource::OrgUnit(&school))?;
@@ -33,7 +38,12 @@ pub struct ListQuery {
 }
 
 /// Staff the caller may see, by name (at most 500).
-pub async fn visible(st: &AppState, p: &Principal, school_id: Option<Uuid>, q: &str) -> AppResult<Vec<StaffRow>> {
+pub async fn visible(
+    st: &AppState,
+    p: &Principal,
+    school_id: Option<Uuid>,
+    q: &str,
+) -> AppResult<Vec<StaffRow>> {
     let within: Vec<OrgPath> = match school_id {
         Some(id) => vec![crate::scope::school(st, p, id, Action::ViewStaff).await?.path],
         None => p
@@ -54,7 +64,9 @@ pub async fn list(
     Authed { p, .. }: Authed,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Vec<StaffRow>> {
-    Ok(Json(visible(&st, &p, q.school_id, q.q.as_deref().unwrap_or_default()).await?))
+    Ok(Json(
+        visible(&st, &p, q.school_id, q.q.as_deref().unwrap_or_default()).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -119,13 +131,25 @@ pub async fn save(
     ApiJson(b): ApiJson<StaffBody>,
 ) -> ApiResult<StaffRow> {
     let school = crate::scope::school(&st, &p, b.school_id, Action::ManageStaff).await?;
-    let row = staff::save(&st.store.db, &st.cipher, &p.actor_ref(), school.id, &b.input(), crate::today()).await?;
+    let row = staff::save(
+        &st.store.db,
+        &st.cipher,
+        &p.actor_ref(),
+        school.id,
+        &b.input(),
+        crate::today(),
+    )
+    .await?;
     Ok(Json(row))
 }
 
 #[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = Uuid, Path)),
     responses((status = 200, body = StaffRow), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)))]
-pub async fn get(State(st): State<AppState>, Authed { p, .. }: Authed, Path(id): Path<Uuid>) -> ApiResult<StaffRow> {
+pub async fn get(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StaffRow> {
     Ok(Json(authorised(&st, &p, id, Action::ViewStaff).await?.0))
 }
 
@@ -152,7 +176,10 @@ pub async fn assignments(
             authorised(&st, &p, s, Action::ViewStaff).await?;
             Ok(Json(staff::assignments(db, None, Some(s)).await?))
         }
-        (None, None) => Err(AppError::invalid("class_id", truongso_core::DomainError::Required)),
+        (None, None) => Err(AppError::invalid(
+            "class_id",
+            truongso_core::DomainError::Required,
+        )),
     }
 }
 

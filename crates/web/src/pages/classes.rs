@@ -124,7 +124,9 @@ async fn list_page(
     let (years, year, classes, can_manage, teachers) = match &school {
         Some(s) => {
             let years = school_years::for_school(db, s.id).await?;
-            let current = school_years::current(db, s.id, crate::today()).await?.map(|y| y.id);
+            let current = school_years::current(db, s.id, crate::today())
+                .await?
+                .map(|y| y.id);
             let year = q.year.or(current).or(years.first().map(|y| y.id));
             let classes = visible(st, p, Some(s.id), year).await?;
             let can_manage = may_manage(p, s);
@@ -189,7 +191,14 @@ pub async fn create(
     .await;
     after_write(
         result,
-        |c| flash_redirect(&format!("/classes/{}", c.id), "success", "classes.created", vec![("name", c.name)]),
+        |c| {
+            flash_redirect(
+                &format!("/classes/{}", c.id),
+                "success",
+                "classes.created",
+                vec![("name", c.name)],
+            )
+        },
         async |e| {
             let q = ListQuery {
                 school: Some(year.school_id),
@@ -226,7 +235,13 @@ async fn detail_page(
 ) -> AppResult<Response> {
     let (class, school) = api::authorised(st, p, id, Action::ViewClass).await?;
     let db = &st.store.db;
-    let can_manage = p.can(Action::ManageClass, Resource::Class { school: &school, class_id: id });
+    let can_manage = p.can(
+        Action::ManageClass,
+        Resource::Class {
+            school: &school,
+            class_id: id,
+        },
+    );
     let can_assign = p.can(Action::ManageStaff, Resource::OrgUnit(&school));
     let teachers = if can_manage || can_assign {
         staff::list(db, std::slice::from_ref(&school), "", 500).await?
@@ -326,7 +341,12 @@ pub async fn unassign(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let class_id = crate::api::staff::unassign(&st, &p, id).await?;
-    Ok(flash_redirect(&format!("/classes/{class_id}"), "success", "classes.unassigned", vec![]))
+    Ok(flash_redirect(
+        &format!("/classes/{class_id}"),
+        "success",
+        "classes.unassigned",
+        vec![],
+    ))
 }
 
 #[derive(Deserialize)]
@@ -345,7 +365,12 @@ pub async fn move_class(
     let class_id = parse_uuid(&f.class_id, "class_id")?
         .ok_or_else(|| AppError::invalid("class_id", truongso_core::DomainError::Required))?;
     move_learner(&st, &p, learner_id, class_id, f.on_date.as_deref()).await?;
-    Ok(flash_redirect(&format!("/learners/{learner_id}"), "success", "classes.moved", vec![]))
+    Ok(flash_redirect(
+        &format!("/learners/{learner_id}"),
+        "success",
+        "classes.moved",
+        vec![],
+    ))
 }
 
 #[derive(Deserialize)]
@@ -362,7 +387,8 @@ pub async fn rollover(
 ) -> AppResult<Response> {
     let from = parse_uuid(&f.from, "from")?
         .ok_or_else(|| AppError::invalid("from", truongso_core::DomainError::Required))?;
-    let to = parse_uuid(&f.to, "to")?.ok_or_else(|| AppError::invalid("to", truongso_core::DomainError::Required))?;
+    let to = parse_uuid(&f.to, "to")?
+        .ok_or_else(|| AppError::invalid("to", truongso_core::DomainError::Required))?;
     let r = rollover_year(&st, &p, from, to, f.default_outcome.as_deref()).await?;
     let year = school_years::get(&st.store.db, to).await?;
     Ok(flash_redirect(

@@ -100,7 +100,10 @@ async fn list_page(
             contracts: options(codes::HINH_THUC_HOP_DONG),
             qualifications: options(codes::TRINH_DO_CHUYEN_MON),
             ratings: options(codes::KQ_CHUAN_NGHE_NGHIEP),
-            subjects: truongso_core::classes::SUBJECTS.iter().map(|(c, n, _)| (*c, *n)).collect(),
+            subjects: truongso_core::classes::SUBJECTS
+                .iter()
+                .map(|(c, n, _)| (*c, *n))
+                .collect(),
             school,
             schools,
         },
@@ -145,12 +148,26 @@ pub async fn save(
     };
     let mut input = body.input();
     input.periods_per_week = blank(&f.periods_per_week);
-    let result = staff::save(&st.store.db, &st.cipher, &p.actor_ref(), school.id, &input, crate::today())
-        .await
-        .map_err(AppError::from);
+    let result = staff::save(
+        &st.store.db,
+        &st.cipher,
+        &p.actor_ref(),
+        school.id,
+        &input,
+        crate::today(),
+    )
+    .await
+    .map_err(AppError::from);
     after_write(
         result,
-        |s| flash_redirect(&format!("/staff/{}", s.id), "success", "staff.saved", vec![("name", s.full_name)]),
+        |s| {
+            flash_redirect(
+                &format!("/staff/{}", s.id),
+                "success",
+                "staff.saved",
+                vec![("name", s.full_name)],
+            )
+        },
         async |e| {
             let q = ListQuery {
                 school: Some(school_id),
@@ -181,7 +198,8 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let (s, _) = authorised(&st, &p, id, Action::ViewStaff).await?;
-    let label = |list: codes::CodeList, v: &Option<String>| v.as_deref().and_then(|c| list.label(c)).unwrap_or("");
+    let label =
+        |list: codes::CodeList, v: &Option<String>| v.as_deref().and_then(|c| list.label(c)).unwrap_or("");
     Ok(page(&DetailPage {
         l: Layout::new(&ctx, s.full_name.clone()),
         assignments: staff::assignments(&st.store.db, None, Some(id)).await?,
