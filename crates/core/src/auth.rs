@@ -344,11 +344,10 @@ pub enum Resource<'a> {
 /// Who keeps a school's records: its leaders and its clerk (văn thư), and administrators above.
 fn keeps_records(g: &Grant, path: &OrgPath) -> bool {
     path.is_within(g.scope.anchor())
-        && match g.role {
-            Role::Admin => true,
-            Role::Principal | Role::VicePrincipal | Role::Clerk => true,
-            _ => false,
-        }
+        && matches!(
+            g.role,
+            Role::Admin | Role::Principal | Role::VicePrincipal | Role::Clerk
+        )
 }
 
 /// Who may read a school's records: offices above it and every member of its staff.

@@ -91,16 +91,12 @@ impl Errors {
         }
     }
 
-    /// Maps a store error of one field to the row's column; other errors are real failures.
-    fn field(&mut self, row: u32, e: Error, rename: &[(&'static str, &'static str)]) -> Result<()> {
+    /// Maps a store error of one field to the row's column (fields are named like the
+    /// template's keys); other errors are real failures.
+    fn field(&mut self, row: u32, e: Error) -> Result<()> {
         match e {
             Error::Invalid(fe) => {
-                let key = rename
-                    .iter()
-                    .find(|(from, _)| *from == fe.field)
-                    .map(|(_, to)| *to)
-                    .unwrap_or(fe.field);
-                self.add(row, key, Problem::Field(fe.error));
+                self.add(row, fe.field, Problem::Field(fe.error));
                 Ok(())
             }
             other => Err(other),
@@ -247,7 +243,7 @@ pub async fn learners(
         let c = match check_learner(&input, today) {
             Ok(c) => c,
             Err(e) => {
-                errors.field(r.number, e, &[])?;
+                errors.field(r.number, e)?;
                 continue;
             }
         };
@@ -680,16 +676,10 @@ pub async fn staff(
     let mut report = ImportReport::default();
     let total = checked.len() as u32;
     for (i, c) in checked.iter().enumerate() {
-        let existed = staff::Entity::find()
-            .filter(staff::Column::SchoolId.eq(school.id))
-            .filter(staff::Column::StaffCode.eq(c.staff_code.as_str()))
-            .one(&txn)
-            .await?
-            .is_some();
-        match crate::staff::upsert(&txn, cipher, actor, school.id, c).await? {
-            (_, false) => report.unchanged += 1,
-            (_, true) if existed => report.updated += 1,
-            (_, true) => report.created += 1,
+        match crate::staff::upsert(&txn, cipher, actor, school.id, c).await?.1 {
+            crate::staff::Written::Created => report.created += 1,
+            crate::staff::Written::Updated => report.updated += 1,
+            crate::staff::Written::Unchanged => report.unchanged += 1,
         }
         progress(i as u32 + 1, total);
     }
@@ -817,7 +807,7 @@ pub async fn classes(
             }
         };
         if let Err(e) = result {
-            errors.field(row, e, &[])?;
+            errors.field(row, e)?;
         }
         progress(i as u32 + 1, total);
     }
@@ -881,7 +871,7 @@ pub async fn assignments(
             Err(Error::Conflict(m)) if m.code == "subject_already_assigned" => {
                 errors.add(row, "subject", Problem::Code("subject_already_assigned"))
             }
-            Err(e) => errors.field(row, e, &[])?,
+            Err(e) => errors.field(row, e)?,
         }
         progress(i as u32 + 1, total);
     }
@@ -902,29 +892,32 @@ pub async fn guardians(
     actor: &ActorRef,
     school_id: Uuid,
     rows: &[InRow],
-    today: NaiveDate,
     progress: Progress<'_>,
 ) -> Result<Outcome> {
-    let _ = today;
     let school = school(db, school_id).await?;
     let learners = learner::Entity::find()
         .filter(learner::Column::SchoolId.eq(school.id))
         .all(db)
         .await?;
+    // Looked up once per row: keyed, not searched.
+    let by_code: HashMap<&str, &learner::Model> = learners
+        .iter()
+        .filter_map(|l| l.moet_code.as_deref().map(|c| (c, l)))
+        .collect();
+    let by_name: HashMap<(&str, NaiveDate), &learner::Model> = learners
+        .iter()
+        .map(|l| ((l.name_folded.as_str(), l.date_of_birth), l))
+        .collect();
     let mut errors = Errors(vec![]);
     let mut plans = vec![];
     for r in rows {
         let found = match r.get("learner_moet_code") {
-            Some(code) => learners
-                .iter()
-                .find(|l| l.moet_code.as_deref() == Some(code.to_ascii_uppercase().as_str())),
+            Some(code) => by_code.get(code.to_ascii_uppercase().as_str()).copied(),
             None => {
                 let name = r.get("learner_full_name").map(text::fold);
                 let dob = r.get("learner_date_of_birth").map(truongso_core::org::parse_date);
                 match (name, dob) {
-                    (Some(n), Some(Ok(d))) => learners
-                        .iter()
-                        .find(|l| l.name_folded == n && l.date_of_birth == d),
+                    (Some(n), Some(Ok(d))) => by_name.get(&(n.as_str(), d)).copied(),
                     (_, Some(Err(e))) => {
                         errors.add(r.number, "learner_date_of_birth", Problem::Field(e));
                         continue;
@@ -939,7 +932,7 @@ pub async fn guardians(
         };
         let relation = r
             .get("relation")
-            .map(|v| truongso_core::people::parse_relation(v))
+            .map(truongso_core::people::parse_relation)
             .unwrap_or(Err(DomainError::Required));
         let relation = match relation {
             Ok(v) => v,
@@ -955,7 +948,7 @@ pub async fn guardians(
             cccd: r.owned("cccd"),
         };
         if let Err(e) = crate::people::check_guardian(&g) {
-            errors.field(r.number, e, &[])?;
+            errors.field(r.number, e)?;
             continue;
         }
         plans.push((l.id, relation, g));

@@ -269,7 +269,6 @@ pub async fn create_learner(
         address_as_of: Set(c.address.as_of),
         status: Set("01".into()),
         updated_at: Set(Some(now)),
-        ..Default::default()
     }
     .insert(&txn)
     .await?;

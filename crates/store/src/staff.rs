@@ -11,7 +11,7 @@ use crate::{ActorRef, Error, Result};
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, TryIntoModel,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -231,95 +231,75 @@ pub fn check(
     })
 }
 
-/// Creates a staff record, or updates the one with the same staff code in the school.
-/// Returns the id and whether anything changed (an identical record is left alone, so
-/// importing the same file twice changes nothing).
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Updated,
+    /// The stored record already said the same: nothing written, nothing audited.
+    Unchanged,
+}
+
+/// The audited view of a staff record: every field but the keys, with the CCCD masked.
+fn audit_view(m: &staff::Model, cccd: Option<&Cccd>) -> serde_json::Value {
+    let mut v = serde_json::to_value(StaffRow::from(m.clone())).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        for key in ["id", "school_id", "user_id"] {
+            o.remove(key);
+        }
+        o.insert("cccd".into(), serde_json::json!(cccd.map(Cccd::masked)));
+    }
+    v
+}
+
+/// Creates a staff record, or updates the one with the same staff code in the school (an
+/// identical record is left alone, so importing the same file twice changes nothing).
 pub async fn upsert<C: ConnectionTrait>(
     db: &C,
     cipher: &FieldCipher,
     actor: &ActorRef,
     school_id: Uuid,
     c: &CheckedStaff,
-) -> Result<(Uuid, bool)> {
+) -> Result<(Uuid, Written)> {
     let existing = staff::Entity::find()
         .filter(staff::Column::SchoolId.eq(school_id))
         .filter(staff::Column::StaffCode.eq(c.staff_code.as_str()))
         .one(db)
         .await?;
     let now = crate::now();
-    let cccd_index = c.cccd.as_ref().map(|x| cipher.blind_index("cccd", x.as_str()));
-    let after = serde_json::json!({
-        "staff_code": c.staff_code,
-        "full_name": c.full_name,
-        "date_of_birth": c.dob,
-        "sex": c.sex.as_str(),
-        "cccd": c.cccd.as_ref().map(Cccd::masked),
-        "ethnicity": c.ethnicity,
-        "staff_group": c.staff_group,
-        "position": c.position,
-        "contract": c.contract,
-        "qualification": c.qualification,
-        "main_subject": c.main_subject,
-        "second_subject": c.second_subject,
-        "periods_per_week": c.periods_per_week,
-        "standard_rating": c.standard_rating,
-        "status": c.status,
-        "phone": c.phone,
-        "email": c.email,
-    });
+    let mut am = match &existing {
+        Some(m) => m.clone().into(),
+        None => staff::ActiveModel {
+            id: Set(crate::new_id()),
+            school_id: Set(school_id),
+            user_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    };
+    let id = *am.id.as_ref();
+    fill(&mut am, cipher, id, c);
+    let after = audit_view(&am.clone().try_into_model()?, c.cccd.as_ref());
     match existing {
         Some(m) => {
-            let before = serde_json::json!({
-                "staff_code": m.staff_code,
-                "full_name": m.full_name,
-                "date_of_birth": m.date_of_birth,
-                "sex": m.sex,
-                "cccd": c.cccd.as_ref().filter(|_| m.cccd_index == cccd_index).map(Cccd::masked),
-                "ethnicity": m.ethnicity,
-                "staff_group": m.staff_group,
-                "position": m.position,
-                "contract": m.contract,
-                "qualification": m.qualification,
-                "main_subject": m.main_subject,
-                "second_subject": m.second_subject,
-                "periods_per_week": m.periods_per_week,
-                "standard_rating": m.standard_rating,
-                "status": m.status,
-                "phone": m.phone,
-                "email": m.email,
-            });
-            if before == after && m.cccd_index == cccd_index {
-                return Ok((m.id, false));
+            let same_cccd = m.cccd_index == *am.cccd_index.as_ref();
+            let before = audit_view(&m, c.cccd.as_ref().filter(|_| same_cccd));
+            if before == after && same_cccd {
+                return Ok((id, Written::Unchanged));
             }
-            let id = m.id;
-            let mut am: staff::ActiveModel = m.into();
-            fill(&mut am, cipher, id, c);
             am.updated_at = Set(now);
             am.update(db).await?;
-            audit::append(
-                db,
-                actor,
-                Change::new("staff.update", "staff", id)
-                    .before(before)
-                    .after(after),
-            )
-            .await?;
-            Ok((id, true))
+            let change = Change::new("staff.update", "staff", id)
+                .before(before)
+                .after(after);
+            audit::append(db, actor, change).await?;
+            Ok((id, Written::Updated))
         }
         None => {
-            let id = crate::new_id();
-            let mut am = staff::ActiveModel {
-                id: Set(id),
-                school_id: Set(school_id),
-                user_id: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            fill(&mut am, cipher, id, c);
             am.insert(db).await?;
             audit::append(db, actor, Change::new("staff.create", "staff", id).after(after)).await?;
-            Ok((id, true))
+            Ok((id, Written::Created))
         }
     }
 }

@@ -337,12 +337,12 @@ both_backends!(staff_classes_assignments_import, |s: Store| async move {
             ("phone", "0977000111"),
         ],
     )];
-    let r = imports::guardians(&s.db, &cipher, &clerk, school.id, &g_rows, today(), &quiet)
+    let r = imports::guardians(&s.db, &cipher, &clerk, school.id, &g_rows, &quiet)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(r.created, 1);
-    let r = imports::guardians(&s.db, &cipher, &clerk, school.id, &g_rows, today(), &quiet)
+    let r = imports::guardians(&s.db, &cipher, &clerk, school.id, &g_rows, &quiet)
         .await
         .unwrap()
         .unwrap();

@@ -141,7 +141,7 @@ async fn run(
     let today = crate::today();
     let outcome = match t.id {
         "learners" => imports::learners(db, &st.cipher, actor, school_id, &rows, today, &progress).await?,
-        "guardians" => imports::guardians(db, &st.cipher, actor, school_id, &rows, today, &progress).await?,
+        "guardians" => imports::guardians(db, &st.cipher, actor, school_id, &rows, &progress).await?,
         "staff" => imports::staff(db, &st.cipher, actor, school_id, &rows, today, &progress).await?,
         "classes" => imports::classes(db, actor, school_id, &rows, today, &progress).await?,
         "assignments" => imports::assignments(db, actor, school_id, &rows, today, &progress).await?,

@@ -356,6 +356,7 @@ async fn school_records<C: ConnectionTrait>(
     // Learners, their guardians, enrolment and status history, one check-up each.
     let start_year = year.starts_on.year();
     let mut learner_rows = vec![];
+    let mut names = vec![];
     let mut status_rows = vec![];
     let mut enrol_rows = vec![];
     let mut guardian_rows = vec![];
@@ -417,6 +418,7 @@ async fn school_records<C: ConnectionTrait>(
             // One record in 300 carries a CCCD typed with the wrong sex digit.
             let typo = rng.random_bool(1.0 / 300.0);
             let id_number = cccd(rng, dob, female ^ typo);
+            names.push(text::fold(&full_name));
             learner_rows.push(learner::ActiveModel {
                 id: Set(id),
                 school_id: Set(school.id),
@@ -554,13 +556,6 @@ async fn school_records<C: ConnectionTrait>(
     insert_chunks(db, class_rows).await?;
     insert_chunks(db, assignment_rows).await?;
     insert_chunks(db, guardian_rows).await?;
-    let names: Vec<String> = learner_rows
-        .iter()
-        .map(|l| match &l.name_folded {
-            sea_orm::ActiveValue::Set(n) => n.clone(),
-            _ => String::new(),
-        })
-        .collect();
     crate::people::remember_names(db, names).await?;
     insert_chunks(db, learner_rows).await?;
     insert_chunks(db, status_rows).await?;

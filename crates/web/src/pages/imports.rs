@@ -189,11 +189,7 @@ async fn job_fragment(st: &AppState, locale: Locale, id: Uuid, user: Uuid) -> Ap
 
 impl JobFragment {
     fn percent(&self) -> u32 {
-        if self.total == 0 {
-            0
-        } else {
-            self.done * 100 / self.total
-        }
+        (self.done * 100).checked_div(self.total).unwrap_or(0)
     }
 }
 
