@@ -111,12 +111,13 @@ pub const SUBJECTS: &[(&str, &str, &[SchoolLevel])] = {
         ("lich_su_dia_li", "Lịch sử và Địa lí", &[TH, THCS]),
         ("gdcd", "Giáo dục công dân", &[THCS]),
         ("khtn", "Khoa học tự nhiên", &[THCS]),
-        ("cong_nghe", "Công nghệ", &[TH, THCS, THPT]),
-        ("tin_hoc", "Tin học", &[TH, THCS, THPT]),
+        ("cong_nghe", "Công nghệ", &[THCS, THPT]),
+        ("tin_hoc", "Tin học", &[THCS, THPT]),
+        ("tin_hoc_cong_nghe", "Tin học và Công nghệ", &[TH]),
         ("gdtc", "Giáo dục thể chất", &[TH, THCS, THPT]),
-        ("nghe_thuat", "Nghệ thuật", &[THCS]),
-        ("am_nhac", "Âm nhạc", &[TH, THPT]),
-        ("mi_thuat", "Mĩ thuật", &[TH, THPT]),
+        ("nghe_thuat", "Nghệ thuật", &[TH, THCS]),
+        ("am_nhac", "Âm nhạc", &[THPT]),
+        ("mi_thuat", "Mĩ thuật", &[THPT]),
         ("hdtn", "Hoạt động trải nghiệm", &[TH, THCS, THPT]),
         ("gddp", "Nội dung giáo dục địa phương", &[THCS, THPT]),
         ("lich_su", "Lịch sử", &[THPT, GDTX]),
@@ -126,6 +127,8 @@ pub const SUBJECTS: &[(&str, &str, &[SchoolLevel])] = {
         ("sinh_hoc", "Sinh học", &[THPT, GDTX]),
         ("gdktpl", "Giáo dục kinh tế và pháp luật", &[THPT]),
         ("gdqpan", "Giáo dục quốc phòng và an ninh", &[THPT]),
+        ("tieng_dtts", "Tiếng dân tộc thiểu số", &[TH, THCS, THPT]),
+        ("ngoai_ngu_2", "Ngoại ngữ 2", &[THCS, THPT]),
     ]
 };
 

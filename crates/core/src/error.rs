@@ -75,6 +75,18 @@ pub enum DomainError {
     InvalidNumber,
     #[error("out of range ({min}..={max})")]
     OutOfRange { min: i64, max: i64 },
+    #[error("at most one decimal")]
+    TooManyDecimals,
+    #[error("whole number required")]
+    WholeNumberRequired,
+    #[error("not a level of this scale")]
+    InvalidLevel,
+    #[error("subject not in the grade's programme")]
+    SubjectNotInGrade,
+    #[error("too many marks (max {max})")]
+    TooManyMarks { max: u8 },
+    #[error("rule set kept for reading only")]
+    RulesNotComputed,
 }
 
 impl DomainError {
@@ -117,6 +129,12 @@ impl DomainError {
             GradeNotTaught => "grade_not_taught",
             InvalidNumber => "invalid_number",
             OutOfRange { .. } => "out_of_range",
+            TooManyDecimals => "too_many_decimals",
+            WholeNumberRequired => "whole_number_required",
+            InvalidLevel => "invalid_level",
+            SubjectNotInGrade => "subject_not_in_grade",
+            TooManyMarks { .. } => "too_many_marks",
+            RulesNotComputed => "rules_not_computed",
         }
     }
 
@@ -126,6 +144,7 @@ impl DomainError {
             DomainError::TooLong { max } => vec![("max", max.to_string())],
             DomainError::TooShort { min } => vec![("min", min.to_string())],
             DomainError::OutOfRange { min, max } => vec![("min", min.to_string()), ("max", max.to_string())],
+            DomainError::TooManyMarks { max } => vec![("max", max.to_string())],
             _ => vec![],
         }
     }

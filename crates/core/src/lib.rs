@@ -8,6 +8,7 @@ pub mod classes;
 pub mod codes;
 pub mod error;
 pub mod facilities;
+pub mod gradebook;
 pub mod health;
 pub mod i18n;
 pub mod org;
