@@ -260,10 +260,21 @@ pub enum Action {
     ImportRecords,
     /// See the data-quality dashboard of a school or subtree.
     ViewQuality,
+    /// Read a class's marks in one subject (the gradebook grid, statistics).
+    ViewMarks,
+    /// Enter marks in a class and subject: only the teacher assigned to it.
+    EnterMarks,
+    /// Deadlines and locks, correction approvals, the year's rule options, computing results:
+    /// the school's leaders.
+    ManageGradebook,
+    /// The homeroom teacher's class summary: conduct, absences, comments.
+    SummariseClass,
+    /// Read a learner's results (result card): staff who teach or lead, offices, the family.
+    ViewResults,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 27] = [
         Action::ViewOwn,
         Action::ChangeOwnPassword,
         Action::ManageOwnTokens,
@@ -286,6 +297,11 @@ impl Action {
         Action::ManageFacilities,
         Action::ImportRecords,
         Action::ViewQuality,
+        Action::ViewMarks,
+        Action::EnterMarks,
+        Action::ManageGradebook,
+        Action::SummariseClass,
+        Action::ViewResults,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -312,6 +328,11 @@ impl Action {
             Action::ManageFacilities => "manage_facilities",
             Action::ImportRecords => "import_records",
             Action::ViewQuality => "view_quality",
+            Action::ViewMarks => "view_marks",
+            Action::EnterMarks => "enter_marks",
+            Action::ManageGradebook => "manage_gradebook",
+            Action::SummariseClass => "summarise_class",
+            Action::ViewResults => "view_results",
         }
     }
 }
@@ -339,6 +360,12 @@ pub enum Resource<'a> {
     },
     /// A class, by school and id.
     Class { school: &'a OrgPath, class_id: Uuid },
+    /// One subject of a class (a gradebook page).
+    ClassSubject {
+        school: &'a OrgPath,
+        class_id: Uuid,
+        subject: &'a str,
+    },
 }
 
 /// Who keeps a school's records: its leaders and its clerk (văn thư), and administrators above.
@@ -419,6 +446,43 @@ fn learner_access(
             *l == learner_id
         }
         (Scope::Child { learner_id: l, .. }, Role::Student, Action::ViewLearner) => *l == learner_id,
+        _ => false,
+    }
+}
+
+/// Who reads a school's gradebook as a whole: its leaders, department heads and clerk (who
+/// prints the sheets), and the offices and administrators above it.
+fn reads_gradebook(g: &Grant, school: &OrgPath) -> bool {
+    school.is_within(g.scope.anchor())
+        && match (&g.scope, g.role) {
+            (Scope::Subtree { .. }, Role::Admin | Role::Officer) => true,
+            (
+                Scope::School { .. },
+                Role::Principal | Role::VicePrincipal | Role::DepartmentHead | Role::Clerk,
+            ) => true,
+            _ => false,
+        }
+}
+
+/// Whether a grant ties its holder to one class: its homeroom teacher or a teacher of one of
+/// its subjects.
+fn teaches_class(g: &Grant, school: &OrgPath, class_id: Uuid) -> bool {
+    match (&g.scope, g.role) {
+        (
+            Scope::Class {
+                school: s,
+                class_id: c,
+            },
+            Role::HomeroomTeacher,
+        )
+        | (
+            Scope::ClassSubject {
+                school: s,
+                class_id: c,
+                ..
+            },
+            Role::SubjectTeacher,
+        ) => s == school && *c == class_id,
         _ => false,
     }
 }
@@ -513,6 +577,62 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             .grants
             .iter()
             .any(|g| learner_access(g, action, school, class_id, learner_id)),
+        (ViewMarks, Resource::ClassSubject { school, class_id, .. }) => actor
+            .grants
+            .iter()
+            .any(|g| reads_gradebook(g, school) || teaches_class(g, school, class_id)),
+        (
+            EnterMarks,
+            Resource::ClassSubject {
+                school,
+                class_id,
+                subject,
+            },
+        ) => actor.grants.iter().any(|g| match (&g.scope, g.role) {
+            (
+                Scope::ClassSubject {
+                    school: s,
+                    class_id: c,
+                    subject: sub,
+                },
+                Role::SubjectTeacher,
+            ) => s == school && *c == class_id && sub == subject,
+            _ => false,
+        }),
+        (ManageGradebook, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
+            g.role.leads_school()
+                && matches!(g.scope, Scope::School { .. })
+                && path.is_within(g.scope.anchor())
+        }),
+        (SummariseClass, Resource::Class { school, class_id }) => {
+            actor.grants.iter().any(|g| match (&g.scope, g.role) {
+                (
+                    Scope::Class {
+                        school: s,
+                        class_id: c,
+                    },
+                    Role::HomeroomTeacher,
+                ) => s == school && *c == class_id,
+                _ => false,
+            })
+        }
+        (ViewResults, Resource::Class { school, class_id }) => actor
+            .grants
+            .iter()
+            .any(|g| reads_gradebook(g, school) || teaches_class(g, school, class_id)),
+        (
+            ViewResults,
+            Resource::Learner {
+                school,
+                class_id,
+                learner_id,
+            },
+        ) => actor.grants.iter().any(|g| {
+            reads_gradebook(g, school)
+                || class_id.is_some_and(|c| teaches_class(g, school, c))
+                || matches!(&g.scope, Scope::Child { learner_id: l, .. }
+                    if *l == learner_id && matches!(g.role, Role::Parent | Role::Student))
+        }),
         (ViewAudit, Resource::System) => actor
             .grants
             .iter()

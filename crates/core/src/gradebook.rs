@@ -7,6 +7,7 @@ pub mod compute;
 pub mod config;
 pub mod curriculum;
 pub mod marks;
+pub mod sheet;
 pub mod tt22;
 pub mod tt27;
 pub mod tt58;

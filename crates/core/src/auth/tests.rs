@@ -511,3 +511,103 @@ fn school_records_follow_the_table() {
         .join(" ")
     });
 }
+
+/// The gradebook. Class subjects [K·toán, K·ngữ văn, K2·toán, K3 of S2·toán]: view marks, enter
+/// marks; classes [K K2 K3]: class summary, class results; learners [L L2 L3]: results;
+/// org units [P C S T S2 Q]: manage the gradebook (locks, corrections, results).
+const GRADEBOOK_TABLE: &str = "
+admin@P            YYYY NNNN NNN YYY YYY NNNNNN
+admin@S            YYYN NNNN NNN YYN YYN NNNNNN
+officer@P          YYYY NNNN NNN YYY YYY NNNNNN
+officer@C          YYYY NNNN NNN YYY YYY NNNNNN
+principal@S        YYYN NNNN NNN YYN YYN NNYYNN
+vice_principal@S   YYYN NNNN NNN YYN YYN NNYYNN
+department_head@S  YYYN NNNN NNN YYN YYN NNNNNN
+clerk@S            YYYN NNNN NNN YYN YYN NNNNNN
+accountant@S       NNNN NNNN NNN NNN NNN NNNNNN
+nurse@S            NNNN NNNN NNN NNN NNN NNNNNN
+librarian@S        NNNN NNNN NNN NNN NNN NNNNNN
+homeroom@K         YYNN NNNN YNN YNN YNN NNNNNN
+subject@K          YYNN YNNN NNN YNN YNN NNNNNN
+parent@L           NNNN NNNN NNN NNN YNN NNNNNN
+student@L          NNNN NNNN NNN NNN YNN NNNNNN
+";
+
+#[test]
+fn gradebook_follows_the_table() {
+    let t = tree();
+    let (k2, k3) = (Uuid::from_u128(101), Uuid::from_u128(102));
+    let yn = |b: bool| if b { 'Y' } else { 'N' };
+    check_table(GRADEBOOK_TABLE, |a| {
+        let subjects = [
+            (&t.s, t.class, "toan"),
+            (&t.s, t.class, "ngu_van"),
+            (&t.s, k2, "toan"),
+            (&t.s2, k3, "toan"),
+        ];
+        let cs = |action| {
+            subjects
+                .iter()
+                .map(|(school, class_id, subject)| {
+                    yn(can(
+                        a,
+                        action,
+                        Resource::ClassSubject {
+                            school,
+                            class_id: *class_id,
+                            subject,
+                        },
+                    ))
+                })
+                .collect::<String>()
+        };
+        let classes = [(&t.s, t.class), (&t.s, k2), (&t.s2, k3)];
+        let cl = |action| {
+            classes
+                .iter()
+                .map(|(school, class_id)| {
+                    yn(can(
+                        a,
+                        action,
+                        Resource::Class {
+                            school,
+                            class_id: *class_id,
+                        },
+                    ))
+                })
+                .collect::<String>()
+        };
+        let learners = [
+            (&t.s, Some(t.class), t.learner),
+            (&t.s, Some(k2), Uuid::from_u128(201)),
+            (&t.s2, Some(k3), Uuid::from_u128(202)),
+        ];
+        let results: String = learners
+            .iter()
+            .map(|(school, class_id, learner_id)| {
+                yn(can(
+                    a,
+                    Action::ViewResults,
+                    Resource::Learner {
+                        school,
+                        class_id: *class_id,
+                        learner_id: *learner_id,
+                    },
+                ))
+            })
+            .collect();
+        let orgs: String = [&t.p, &t.c, &t.s, &t.t, &t.s2, &t.q]
+            .iter()
+            .map(|o| yn(can(a, Action::ManageGradebook, Resource::OrgUnit(o))))
+            .collect();
+        format!(
+            "{} {} {} {} {} {}",
+            cs(Action::ViewMarks),
+            cs(Action::EnterMarks),
+            cl(Action::SummariseClass),
+            cl(Action::ViewResults),
+            results,
+            orgs
+        )
+    });
+}

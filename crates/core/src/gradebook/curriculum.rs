@@ -32,6 +32,9 @@ pub struct SubjectPlan {
     pub tested: bool,
     /// Primary: also sits the mid-HKI and mid-HKII tests.
     pub mid_tested: bool,
+    /// THPT: has a chuyên đề cluster, whose result counts as one more ĐĐGtx for learners who
+    /// take it.
+    pub chuyen_de: bool,
 }
 
 impl SubjectPlan {
@@ -71,6 +74,8 @@ struct Row {
     tested: Vec<u8>,
     #[serde(default)]
     mid_tested: Vec<u8>,
+    #[serde(default)]
+    chuyen_de: bool,
 }
 
 struct Curriculum {
@@ -107,6 +112,7 @@ static CURRICULUM: LazyLock<Curriculum> = LazyLock::new(|| {
                     elective: row.elective.contains(&grade),
                     tested: row.tested.contains(&grade),
                     mid_tested: row.mid_tested.contains(&grade),
+                    chuyen_de: row.chuyen_de,
                 });
             }
         }
