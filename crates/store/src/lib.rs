@@ -11,6 +11,7 @@ pub mod entity;
 pub mod error;
 pub mod exports;
 pub mod facilities;
+pub mod gradebook;
 pub mod health;
 pub mod imports;
 pub mod jobs;

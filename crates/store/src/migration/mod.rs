@@ -10,6 +10,7 @@ mod m0003_school_records;
 mod m0004_search_index;
 mod m0005_settings;
 mod m0006_learner_names;
+mod m0007_gradebook;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_search_index::Migration),
             Box::new(m0005_settings::Migration),
             Box::new(m0006_learner_names::Migration),
+            Box::new(m0007_gradebook::Migration),
         ]
     }
 }
