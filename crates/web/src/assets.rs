@@ -12,6 +12,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/htmx.min.js"),
     ),
     (
+        "gradebook.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/gradebook.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_bytes!("../static/app.css"),

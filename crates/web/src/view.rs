@@ -175,6 +175,9 @@ pub fn nav_for(ctx: &ReqCtx) -> Vec<NavItem> {
     if teaches || any(Action::ViewClass) {
         items.push(("/classes", "nav.classes"));
     }
+    if teaches || any(Action::ViewMarks) || any(Action::ManageGradebook) {
+        items.push(("/gradebook", "nav.gradebook"));
+    }
     if any(Action::ViewStaff) {
         items.push(("/staff", "nav.staff"));
     }

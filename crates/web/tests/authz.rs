@@ -6,6 +6,8 @@
 mod common;
 #[path = "authz/facilities.rs"]
 mod facilities_cases;
+#[path = "authz/gradebook.rs"]
+mod gradebook_cases;
 #[path = "authz/health.rs"]
 mod health_cases;
 #[path = "authz/quality.rs"]
@@ -885,6 +887,7 @@ fn cases(t: &Targets) -> Vec<Case> {
     v.extend(quality_cases::cases(t));
     v.extend(facilities_cases::cases(t));
     v.extend(health_cases::cases(t));
+    v.extend(gradebook_cases::cases(t));
     v
 }
 

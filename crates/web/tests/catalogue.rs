@@ -5,6 +5,7 @@ use std::path::Path;
 use truongso_core::i18n::{Locale, keys};
 
 const PREFIXES: &[&str] = &[
+    "gradebook.",
     "app.",
     "learners.",
     "error.",

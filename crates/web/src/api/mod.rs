@@ -4,6 +4,7 @@
 
 pub mod classes;
 pub mod facilities;
+pub mod gradebook;
 pub mod health;
 pub mod imports;
 pub mod learners;
@@ -131,6 +132,15 @@ impl Modify for Security {
         health::list_guardians,
         health::create_guardian,
         health::link_account,
+        gradebook::get_marks,
+        gradebook::put_marks,
+        gradebook::request_correction,
+        gradebook::decide_correction,
+        gradebook::put_summaries,
+        gradebook::class_results,
+        gradebook::compute_class,
+        gradebook::learner_results,
+        gradebook::compute_document,
         classes::list,
         classes::create,
         classes::get,
@@ -153,7 +163,7 @@ impl Modify for Security {
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"))
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"), (name = "gradebook", description = "Marks, corrections, class summaries and results (TT 22/2021, TT 27/2020)"))
 )]
 pub struct ApiDoc;
 

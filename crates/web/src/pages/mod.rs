@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod classes;
 pub mod facilities;
+pub mod gradebook;
 pub mod health;
 pub mod home;
 pub mod imports;
