@@ -5,6 +5,7 @@
 //! an uploaded workbook may inflate to before anything is parsed.
 
 pub mod export;
+pub mod gradebook;
 pub mod import;
 pub mod template;
 

@@ -5,8 +5,8 @@
 
 use crate::AppState;
 use crate::api::gradebook::{self as api, class_for, correction_for, store_class_for_compute, subject_for};
-use crate::ctx::Authed;
-use crate::error::AppResult;
+use crate::ctx::{Authed, Principal};
+use crate::error::{AppError, AppResult};
 use crate::middleware::flash_redirect;
 use crate::pages::{PageForm, blank};
 use crate::routes::{Access, Builder};
@@ -18,9 +18,13 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use truongso_core::auth::{Action, Resource, Scope};
+use truongso_core::gradebook::curriculum::Mode;
+use truongso_core::gradebook::sheet::Kind;
 use truongso_core::gradebook::{Level, TraitLevel, tt27};
 use truongso_core::i18n;
-use truongso_store::gradebook::{self as store, SummaryWrite};
+use truongso_core::org::OrgPath;
+use truongso_docs::gradebook as xlsx;
+use truongso_store::gradebook::{self as store, ClassInfo, SummaryWrite};
 use truongso_store::org;
 use uuid::Uuid;
 
@@ -48,6 +52,12 @@ pub(crate) fn routes(b: Builder) -> Builder {
             get(results),
         )
         .add(
+            "GET",
+            "/gradebook/{class_id}/results.xlsx",
+            Act(ViewResults),
+            get(results_xlsx),
+        )
+        .add(
             "POST",
             "/gradebook/{class_id}/results",
             Act(SummariseClass),
@@ -70,6 +80,12 @@ pub(crate) fn routes(b: Builder) -> Builder {
             "/gradebook/{class_id}/{subject}",
             Act(ViewMarks),
             get(sheet),
+        )
+        .add(
+            "GET",
+            "/gradebook/{class_id}/{subject}/xlsx",
+            Act(ViewMarks),
+            get(sheet_xlsx),
         )
         .add(
             "POST",
@@ -317,15 +333,28 @@ fn correction_view(t: crate::view::Tr, c: store::Correction) -> CorrectionView {
     }
 }
 
+/// The sheet of a class × subject × term (HK I unless asked) if the caller may view its marks,
+/// with the school's path.
+async fn viewable_sheet(
+    st: &AppState,
+    p: &Principal,
+    class_id: Uuid,
+    subject: &str,
+    term: Option<u8>,
+) -> AppResult<(store::Sheet, OrgPath)> {
+    let (_, school) = subject_for(st, p, class_id, subject, Action::ViewMarks).await?;
+    let s = store::sheet(&st.store.db, class_id, subject, term.unwrap_or(1), crate::today()).await?;
+    Ok((s, school))
+}
+
 pub async fn sheet(
     State(st): State<AppState>,
     Authed { ctx, p }: Authed,
     Path((class_id, subject)): Path<(Uuid, String)>,
     Query(q): Query<TermParam>,
 ) -> AppResult<Response> {
-    let (class, school) = subject_for(&st, &p, class_id, &subject, Action::ViewMarks).await?;
-    let term = q.term.unwrap_or(1);
-    let s = store::sheet(&st.store.db, class_id, &subject, term, crate::today()).await?;
+    let (s, school) = viewable_sheet(&st, &p, class_id, &subject, q.term).await?;
+    let class = &s.class;
     let editable = p.can(
         Action::EnterMarks,
         Resource::ClassSubject {
@@ -382,7 +411,7 @@ pub async fn sheet(
         subject: s.subject.code.to_string(),
         subject_name: s.subject.name.to_string(),
         rules: class.rules.title(),
-        term,
+        term: s.term,
         kind,
         editable,
         any_locked: s.columns.iter().any(|c| s.locks.is_locked(&c.slot)),
@@ -398,6 +427,72 @@ pub async fn sheet(
         rows,
         corrections,
     }))
+}
+
+/// The title block of an export: the class, its year and rules, and the school's name.
+async fn export_heading(st: &AppState, class: &ClassInfo) -> AppResult<xlsx::Heading> {
+    Ok(xlsx::Heading {
+        school: org::get(&st.store.db, class.school_id).await?.name,
+        class_name: class.name.clone(),
+        school_year: class.school_year.clone(),
+        rules: class.rules.title().into(),
+    })
+}
+
+/// A stored cell as the export writes it: marks as numbers, tests as whole numbers, Đ/CĐ and
+/// levels as text.
+fn export_value(kind: Kind, v: i32) -> xlsx::Value {
+    match kind {
+        Kind::Score => xlsx::Value::Score(v.clamp(0, 100) as u16),
+        Kind::Test => xlsx::Value::Whole(v.into()),
+        Kind::Comment | Kind::Level => xlsx::Value::Text(kind.show(v)),
+    }
+}
+
+/// The sheet page as an XLSX file in the class gradebook's layout.
+pub async fn sheet_xlsx(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path((class_id, subject)): Path<(Uuid, String)>,
+    Query(q): Query<TermParam>,
+) -> AppResult<Response> {
+    let (s, _) = viewable_sheet(&st, &p, class_id, &subject, q.term).await?;
+    let columns: Vec<_> = s
+        .columns
+        .iter()
+        .filter_map(|c| xlsx::SubjectColumn::from_slot(&c.slot).map(|x| (c, x)))
+        .collect();
+    let doc = xlsx::SubjectSheet {
+        heading: export_heading(&st, &s.class).await?,
+        subject: s.subject.name.into(),
+        term: s.term,
+        mode: match s.subject.mode {
+            Mode::Score => xlsx::SubjectMode::Score,
+            Mode::Comment => xlsx::SubjectMode::Comment,
+            Mode::Level => xlsx::SubjectMode::Level,
+        },
+        columns: columns.iter().map(|(_, x)| *x).collect(),
+        rows: s
+            .rows
+            .iter()
+            .map(|r| xlsx::SubjectRow {
+                name: r.learner.full_name.clone(),
+                left: !r.learner.current,
+                values: columns
+                    .iter()
+                    .map(|(c, _)| {
+                        r.cells
+                            .get(&c.slot)
+                            .and_then(|x| x.value)
+                            .map_or(xlsx::Value::Empty, |v| export_value(c.kind, v))
+                    })
+                    .collect(),
+                result: xlsx::Value::shown(r.result.as_deref().unwrap_or_default()),
+            })
+            .collect(),
+    };
+    let bytes = xlsx::subject_sheet(&doc).map_err(AppError::internal)?;
+    Ok(crate::pages::imports::xlsx(&doc.file_name(), bytes))
 }
 
 #[derive(Deserialize, Default)]
@@ -680,13 +775,28 @@ struct ResultsPage {
     stats: Vec<StatRow>,
 }
 
-pub async fn results(
-    State(st): State<AppState>,
-    Authed { ctx, p }: Authed,
-    Path(class_id): Path<Uuid>,
-) -> AppResult<Response> {
-    let (class, _) = class_for(&st, &p, class_id, Action::ViewResults).await?;
-    let can_compute = store_class_for_compute(&st, &p, class_id).await.is_ok();
+/// Shown for a subject whose year result cannot be computed yet (a mark is missing).
+const GAP: &str = "…";
+
+/// The year results of a class as the results page and its export show them.
+struct ClassResults {
+    class: ClassInfo,
+    primary: bool,
+    subject_heads: Vec<String>,
+    rows: Vec<ResultRow>,
+    level_heads: Vec<String>,
+    stats: Vec<StatRow>,
+}
+
+/// The results of the class's current learners, computed from what is stored, if the caller
+/// may view them; labels in `locale`.
+async fn class_results(
+    st: &AppState,
+    p: &Principal,
+    class_id: Uuid,
+    locale: i18n::Locale,
+) -> AppResult<ClassResults> {
+    let (class, _) = class_for(st, p, class_id, Action::ViewResults).await?;
     let db = &st.store.db;
     let roster: Vec<_> = store::roster(db, class_id)
         .await?
@@ -695,7 +805,7 @@ pub async fn results(
         .collect();
     let results = store::compute_learners(db, &class, &roster).await?;
     let plans = store::class_subjects(db, &class).await?;
-    let t = crate::view::Tr(ctx.locale);
+    let t = crate::view::Tr(locale);
     let primary = class.rules == truongso_core::gradebook::RuleSet::Tt27_2020;
     let mut stats: Vec<StatRow> = vec![];
     let rows = results
@@ -708,13 +818,13 @@ pub async fn results(
                     .iter()
                     .map(|s| match &s.year {
                         truongso_core::gradebook::compute::Shown::Value(v) => v.clone(),
-                        _ => "…".into(),
+                        _ => GAP.into(),
                     })
                     .collect(),
                 None => plans.iter().map(|_| String::new()).collect(),
             };
             let learning = match (&r.secondary, &r.primary) {
-                (Some(v), _) => level_label(ctx.locale, v.learning.year.as_ref().map(|l| l.level)),
+                (Some(v), _) => level_label(locale, v.learning.year.as_ref().map(|l| l.level)),
                 (_, Some(p)) => p
                     .evaluation
                     .map(|e| t.s(&format!("gradebook.evaluation.{}", e.as_str())).to_string())
@@ -732,7 +842,7 @@ pub async fn results(
                     .and_then(|v| v.learning.year.as_ref())
                     .is_some_and(|l| l.adjusted_for.is_some()),
                 learning,
-                conduct: level_label(ctx.locale, r.secondary.as_ref().and_then(|v| v.conduct_year)),
+                conduct: level_label(locale, r.secondary.as_ref().and_then(|v| v.conduct_year)),
                 absences: r.absences,
                 decision: r
                     .decision()
@@ -783,18 +893,90 @@ pub async fn results(
             });
         }
     }
-    Ok(page(&ResultsPage {
-        l: Layout::new(&ctx, format!("{} — {}", t.s("gradebook.results"), class.name)),
-        class_id,
-        class_name: class.name.clone(),
-        school_year: class.school_year.clone(),
-        rules: class.rules.title(),
+    Ok(ClassResults {
+        primary,
         subject_heads: plans.iter().map(|p| p.name.to_string()).collect(),
         rows,
-        can_compute,
         level_heads,
         stats,
+        class,
+    })
+}
+
+pub async fn results(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(class_id): Path<Uuid>,
+) -> AppResult<Response> {
+    let r = class_results(&st, &p, class_id, ctx.locale).await?;
+    let can_compute = store_class_for_compute(&st, &p, class_id).await.is_ok();
+    let t = crate::view::Tr(ctx.locale);
+    Ok(page(&ResultsPage {
+        l: Layout::new(&ctx, format!("{} — {}", t.s("gradebook.results"), r.class.name)),
+        class_id,
+        class_name: r.class.name.clone(),
+        school_year: r.class.school_year.clone(),
+        rules: r.class.rules.title(),
+        subject_heads: r.subject_heads,
+        rows: r.rows,
+        can_compute,
+        level_heads: r.level_heads,
+        stats: r.stats,
     }))
+}
+
+/// The results page as an XLSX file in the layout of the class's year summary, with the
+/// subject statistics on a second sheet. Labels are Vietnamese, as on the school's records.
+pub async fn results_xlsx(
+    State(st): State<AppState>,
+    Authed { p, .. }: Authed,
+    Path(class_id): Path<Uuid>,
+) -> AppResult<Response> {
+    let r = class_results(&st, &p, class_id, i18n::Locale::Vi).await?;
+    let doc = xlsx::ResultsSheet {
+        heading: export_heading(&st, &r.class).await?,
+        primary: r.primary,
+        subjects: r.subject_heads,
+        rows: r
+            .rows
+            .into_iter()
+            .map(|x| xlsx::ResultRow {
+                name: x.name,
+                subjects: x
+                    .subjects
+                    .iter()
+                    .map(|s| {
+                        if s == GAP {
+                            xlsx::Value::Empty
+                        } else {
+                            xlsx::Value::shown(s)
+                        }
+                    })
+                    .collect(),
+                learning: x.learning,
+                adjusted: x.adjusted,
+                conduct: x.conduct,
+                absences: x.absences.into(),
+                decision: x.decision,
+                award: x.award,
+            })
+            .collect(),
+        stat_heads: r.level_heads,
+        stats: r
+            .stats
+            .into_iter()
+            .map(|s| xlsx::StatRow {
+                subject: s.label,
+                counts: s
+                    .counts
+                    .iter()
+                    .map(|&n| u32::try_from(n).unwrap_or(u32::MAX))
+                    .collect(),
+            })
+            .collect(),
+    };
+    let bytes = xlsx::results_sheet(&doc).map_err(AppError::internal)?;
+    Ok(crate::pages::imports::xlsx(&doc.file_name(), bytes))
 }
 
 pub async fn compute(

@@ -103,6 +103,13 @@ pub fn cases(t: &Targets) -> Vec<Case> {
         on_class(Action::ViewResults),
     );
     add(
+        "GET",
+        "/gradebook/{class_id}/results.xlsx",
+        format!("/gradebook/{k}/results.xlsx"),
+        Body::None,
+        on_class(Action::ViewResults),
+    );
+    add(
         "POST",
         "/gradebook/{class_id}/results",
         format!("/gradebook/{k}/results"),
@@ -127,6 +134,13 @@ pub fn cases(t: &Targets) -> Vec<Case> {
         "GET",
         "/gradebook/{class_id}/{subject}",
         format!("/gradebook/{k}/toan?term=1"),
+        Body::None,
+        on_subject(Action::ViewMarks),
+    );
+    add(
+        "GET",
+        "/gradebook/{class_id}/{subject}/xlsx",
+        format!("/gradebook/{k}/toan/xlsx?term=1"),
         Body::None,
         on_subject(Action::ViewMarks),
     );
