@@ -15,8 +15,8 @@ use crate::{ActorRef, Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -31,6 +31,19 @@ use uuid::Uuid;
 
 /// Most cells one request may write: a whole class sheet (45 learners × 8 columns) with room.
 pub const MAX_CELLS: usize = 1000;
+
+/// SQLite: takes the database's write lock as the transaction's first statement. A transaction
+/// that reads and then writes would otherwise fail with "database is locked" when another
+/// connection wrote after its read began (WAL cannot upgrade a stale snapshot, and the busy
+/// timeout does not apply); this way it waits its turn and then reads what the other wrote.
+/// Nothing on PostgreSQL, whose row locks and version checks do the same.
+async fn lock_for_write<C: ConnectionTrait>(txn: &C) -> Result<()> {
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE marks SET version = version WHERE 0 = 1")
+            .await?;
+    }
+    Ok(())
+}
 
 /// The class a sheet belongs to, with what the rules need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -123,6 +136,7 @@ pub async fn set_config<C: ConnectionTrait + TransactionTrait>(
     cfg: &RuleConfig,
 ) -> Result<()> {
     let txn = db.begin().await?;
+    lock_for_write(&txn).await?;
     let before = config(&txn, school_year_id).await?;
     if &before == cfg {
         return Ok(());
@@ -285,12 +299,20 @@ pub async fn set_deadline<C: ConnectionTrait + TransactionTrait>(
         .await?
         .ok_or_else(|| Error::not_found("unknown_school_year"))?;
     let txn = db.begin().await?;
+    lock_for_write(&txn).await?;
     let existing = gradebook_deadline::Entity::find()
         .filter(gradebook_deadline::Column::SchoolYearId.eq(school_year_id))
         .filter(gradebook_deadline::Column::Term.eq(i32::from(term)))
         .filter(gradebook_deadline::Column::Slot.eq(slot))
         .one(&txn)
         .await?;
+    // Setting what is already set writes nothing (no new audit event, the lock keeps its time).
+    if let Some(e) = &existing
+        && e.deadline == deadline
+        && e.locked_at.is_some() == locked
+    {
+        return Ok(e.clone());
+    }
     let now = crate::now();
     let row = gradebook_deadline::Model {
         id: existing.as_ref().map_or_else(crate::new_id, |e| e.id),
@@ -358,8 +380,6 @@ pub async fn set_deadline<C: ConnectionTrait + TransactionTrait>(
 pub struct StoredCell {
     pub value: Option<i32>,
     pub version: i32,
-    pub by: String,
-    pub at: DateTime<Utc>,
 }
 
 /// A class × subject × term sheet, ready to render.
@@ -381,12 +401,45 @@ pub struct SheetRow {
     pub result: Option<String>,
 }
 
-/// The cells of some learners in one subject and year, every term: learner → (term, slot) → cell.
-async fn load_cells<C: ConnectionTrait>(
+/// One cell unpacked from its learner × subject row.
+#[derive(Debug, Clone)]
+struct CellRow {
+    learner_id: Uuid,
+    subject: String,
+    term: u8,
+    slot: String,
+    value: Option<i32>,
+    version: i32,
+}
+
+/// A row's cells: `"term.slot"` → (value, or null once cleared; the cell's version). One row per
+/// learner × subject × year keeps a national gradebook at a dozen rows per learner.
+type Packed = BTreeMap<String, (Option<i32>, i32)>;
+
+fn unpack(json: &str) -> Packed {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn pack(p: &Packed) -> String {
+    serde_json::to_string(p).expect("cells serialise")
+}
+
+fn cell_key(term: u8, slot: &str) -> String {
+    format!("{term}.{slot}")
+}
+
+/// The audit entity id of one cell.
+fn cell_entity(row_id: Uuid, term: u8, slot: &str) -> String {
+    format!("{row_id}:{}", cell_key(term, slot))
+}
+
+/// The rows of some learners in one subject (or every subject) and year.
+async fn load_rows<C: ConnectionTrait>(
     db: &C,
     school_year_id: Uuid,
     subject: Option<&str>,
     learners: &[Uuid],
+    for_update: bool,
 ) -> Result<Vec<mark::Model>> {
     let mut out = vec![];
     for chunk in learners.chunks(500) {
@@ -396,15 +449,66 @@ async fn load_cells<C: ConnectionTrait>(
         if let Some(s) = subject {
             q = q.filter(mark::Column::Subject.eq(s));
         }
+        // PostgreSQL: a second writer of the same rows waits here and then reads what the first
+        // wrote (SQLite is serialised by `lock_for_write`).
+        if for_update && db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            q = q.lock_exclusive();
+        }
         out.extend(q.all(db).await?);
     }
     Ok(out)
 }
 
-fn values(rows: &[&mark::Model]) -> Cells {
+async fn load_cells<C: ConnectionTrait>(
+    db: &C,
+    school_year_id: Uuid,
+    subject: Option<&str>,
+    learners: &[Uuid],
+) -> Result<Vec<CellRow>> {
+    let rows = load_rows(db, school_year_id, subject, learners, false).await?;
+    let mut out = vec![];
+    for r in rows {
+        for (k, (value, version)) in unpack(&r.cells) {
+            let Some((term, slot)) = k.split_once('.') else {
+                continue;
+            };
+            let Ok(term) = term.parse() else { continue };
+            out.push(CellRow {
+                learner_id: r.learner_id,
+                subject: r.subject.clone(),
+                term,
+                slot: slot.to_string(),
+                value,
+                version,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn values(rows: &[&CellRow]) -> Cells {
     rows.iter()
-        .filter_map(|m| m.value.map(|v| ((m.term as u8, m.slot.clone()), v)))
+        .filter_map(|m| m.value.map(|v| ((m.term, m.slot.clone()), v)))
         .collect()
+}
+
+/// Who wrote a cell last and when: from the audit chain, or the row for seeded cells.
+async fn last_writer<C: ConnectionTrait>(
+    db: &C,
+    row: &mark::Model,
+    term: u8,
+    slot: &str,
+) -> Result<(String, DateTime<Utc>)> {
+    let events = crate::audit::for_entity(db, "mark", &cell_entity(row.id, term, slot)).await?;
+    Ok(match events.last() {
+        Some(e) => (
+            e.actor_label.clone(),
+            DateTime::parse_from_rfc3339(&e.at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(row.updated_at),
+        ),
+        None => (row.updated_by_label.clone(), row.updated_at),
+    })
 }
 
 /// The term's result of one subject from its stored cells (None while incomplete).
@@ -449,7 +553,7 @@ pub async fn sheet<C: ConnectionTrait>(
     let roster = roster(db, class_id).await?;
     let ids: Vec<Uuid> = roster.iter().map(|r| r.learner_id).collect();
     let marks = load_cells(db, class.school_year_id, Some(plan.code), &ids).await?;
-    let mut by_learner: HashMap<Uuid, Vec<&mark::Model>> = HashMap::new();
+    let mut by_learner: HashMap<Uuid, Vec<&CellRow>> = HashMap::new();
     for m in &marks {
         by_learner.entry(m.learner_id).or_default().push(m);
     }
@@ -459,15 +563,13 @@ pub async fn sheet<C: ConnectionTrait>(
             let mine = by_learner.remove(&learner.learner_id).unwrap_or_default();
             let cells = mine
                 .iter()
-                .filter(|m| m.term == i32::from(term))
+                .filter(|m| m.term == term)
                 .map(|m| {
                     (
                         m.slot.clone(),
                         StoredCell {
                             value: m.value,
                             version: m.version,
-                            by: m.updated_by_label.clone(),
-                            at: m.updated_at,
                         },
                     )
                 })
@@ -622,7 +724,12 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
             }));
             continue;
         };
-        if !roster.contains_key(&w.learner_id) {
+        // A learner who left the class keeps their marks here, read-only (the class they are in
+        // now has them); an approved correction may still change them.
+        if !roster
+            .get(&w.learner_id)
+            .is_some_and(|r| r.current || bypass_locks)
+        {
             outcomes[i] = Some(CellStatus::Error {
                 code: "learner_not_in_class",
                 params: vec![],
@@ -656,109 +763,112 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
     }
 
     let txn = db.begin().await?;
+    lock_for_write(&txn).await?;
     let learner_ids: Vec<Uuid> = planned
         .iter()
         .map(|(_, p)| p.learner_id)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let existing: HashMap<(Uuid, String), mark::Model> =
-        load_cells(&txn, class.school_year_id, Some(plan.code), &learner_ids)
+    let rows: HashMap<Uuid, mark::Model> =
+        load_rows(&txn, class.school_year_id, Some(plan.code), &learner_ids, true)
             .await?
             .into_iter()
-            .filter(|m| m.term == i32::from(term))
-            .map(|m| ((m.learner_id, m.slot.clone()), m))
+            .map(|m| (m.learner_id, m))
             .collect();
+    let mut packed: HashMap<Uuid, Packed> = rows.iter().map(|(l, m)| (*l, unpack(&m.cells))).collect();
+    let mut row_ids: HashMap<Uuid, Uuid> = rows.iter().map(|(l, m)| (*l, m.id)).collect();
+    let mut dirty: BTreeSet<Uuid> = BTreeSet::new();
     let now = crate::now();
     let shown = |kind: Kind, v: Option<i32>| v.map(|v| kind.show(v));
     let mut changes = vec![];
-    let mut inserts = vec![];
     for (i, p) in &planned {
-        let key = (p.learner_id, p.slot.clone());
-        let status = match existing.get(&key) {
-            Some(cur) if cur.version != p.version && cur.value != p.value => CellStatus::Conflict {
-                value: shown(p.kind, cur.value),
-                version: cur.version,
-                by: cur.updated_by_label.clone(),
-                at: cur.updated_at,
-            },
-            Some(cur) if cur.value == p.value => CellStatus::Saved {
-                value: shown(p.kind, cur.value),
-                version: cur.version,
-            },
-            Some(cur) => {
-                let res = mark::Entity::update_many()
-                    .col_expr(mark::Column::Value, Expr::value(p.value))
-                    .col_expr(mark::Column::Version, Expr::value(cur.version + 1))
-                    .col_expr(mark::Column::UpdatedBy, Expr::value(actor.id))
-                    .col_expr(mark::Column::UpdatedByLabel, Expr::value(actor.label.clone()))
-                    .col_expr(mark::Column::UpdatedAt, Expr::value(now))
-                    .col_expr(mark::Column::ClassId, Expr::value(class_id))
-                    .filter(mark::Column::Id.eq(cur.id))
-                    .filter(mark::Column::Version.eq(cur.version))
-                    .exec(&txn)
-                    .await?;
-                if res.rows_affected == 1 {
-                    changes.push(mark_change(
-                        action,
-                        cur.id,
-                        &class,
-                        plan.code,
-                        term,
-                        p,
-                        cur.value,
-                        shown(p.kind, cur.value),
-                    ));
-                    CellStatus::Saved {
-                        value: shown(p.kind, p.value),
-                        version: cur.version + 1,
-                    }
-                } else {
-                    let now_row = mark::Entity::find_by_id(cur.id)
-                        .one(&txn)
-                        .await?
-                        .unwrap_or_else(|| cur.clone());
-                    CellStatus::Conflict {
-                        value: shown(p.kind, now_row.value),
-                        version: now_row.version,
-                        by: now_row.updated_by_label,
-                        at: now_row.updated_at,
-                    }
+        let key = cell_key(term, &p.slot);
+        let cur = packed.get(&p.learner_id).and_then(|c| c.get(&key)).copied();
+        let status = match cur {
+            Some((value, version)) if version != p.version && value != p.value => {
+                let (by, at) = last_writer(&txn, &rows[&p.learner_id], term, &p.slot).await?;
+                CellStatus::Conflict {
+                    value: shown(p.kind, value),
+                    version,
+                    by,
+                    at,
                 }
             }
+            Some((value, version)) if value == p.value => CellStatus::Saved {
+                value: shown(p.kind, value),
+                version,
+            },
             None if p.value.is_none() => CellStatus::Saved {
                 value: None,
                 version: 0,
             },
-            None => {
-                let id = crate::new_id();
-                inserts.push(mark::ActiveModel {
-                    id: Set(id),
-                    school_id: Set(class.school_id),
-                    school_year_id: Set(class.school_year_id),
-                    class_id: Set(class_id),
-                    learner_id: Set(p.learner_id),
-                    subject: Set(plan.code.to_string()),
-                    term: Set(i32::from(term)),
-                    slot: Set(p.slot.clone()),
-                    value: Set(p.value),
-                    version: Set(1),
-                    updated_by: Set(actor.id),
-                    updated_by_label: Set(actor.label.clone()),
-                    updated_at: Set(now),
-                });
-                changes.push(mark_change(action, id, &class, plan.code, term, p, None, None));
+            _ => {
+                let (old, version) = cur.unwrap_or((None, 0));
+                let row_id = *row_ids.entry(p.learner_id).or_insert_with(crate::new_id);
+                packed
+                    .entry(p.learner_id)
+                    .or_default()
+                    .insert(key, (p.value, version + 1));
+                dirty.insert(p.learner_id);
+                changes.push(mark_change(
+                    action,
+                    cell_entity(row_id, term, &p.slot),
+                    &class,
+                    plan.code,
+                    term,
+                    p,
+                    old,
+                    shown(p.kind, old),
+                ));
                 CellStatus::Saved {
                     value: shown(p.kind, p.value),
-                    version: 1,
+                    version: version + 1,
                 }
             }
         };
         outcomes[*i] = Some(status);
     }
+    let mut inserts = vec![];
+    for learner_id in &dirty {
+        let cells = pack(&packed[learner_id]);
+        match rows.get(learner_id) {
+            Some(row) => {
+                // The row is locked (FOR UPDATE, or SQLite's write lock): the version check
+                // guards against a writer that bypassed both.
+                let res = mark::Entity::update_many()
+                    .col_expr(mark::Column::Cells, Expr::value(cells))
+                    .col_expr(mark::Column::Version, Expr::value(row.version + 1))
+                    .col_expr(mark::Column::UpdatedBy, Expr::value(actor.id))
+                    .col_expr(mark::Column::UpdatedByLabel, Expr::value(actor.label.clone()))
+                    .col_expr(mark::Column::UpdatedAt, Expr::value(now))
+                    .col_expr(mark::Column::ClassId, Expr::value(class_id))
+                    .filter(mark::Column::Id.eq(row.id))
+                    .filter(mark::Column::Version.eq(row.version))
+                    .exec(&txn)
+                    .await?;
+                if res.rows_affected != 1 {
+                    return Err(Error::Conflict(Msg::new("mark_concurrent_insert")));
+                }
+            }
+            None => inserts.push(mark::ActiveModel {
+                id: Set(row_ids[learner_id]),
+                school_id: Set(class.school_id),
+                school_year_id: Set(class.school_year_id),
+                class_id: Set(class_id),
+                learner_id: Set(*learner_id),
+                subject: Set(plan.code.to_string()),
+                cells: Set(cells),
+                version: Set(1),
+                updated_by: Set(actor.id),
+                updated_by_label: Set(actor.label.clone()),
+                updated_at: Set(now),
+            }),
+        }
+    }
     if !inserts.is_empty() {
-        // A concurrent first write of the same cell makes this fail on the unique index; the
-        // whole batch is then refused and the client retries with the fresh versions.
+        // A concurrent first write of the same learner × subject makes this fail on the unique
+        // index; the whole batch is then refused and the client retries with fresh versions.
         mark::Entity::insert_many(inserts)
             .exec_without_returning(&txn)
             .await
@@ -771,7 +881,7 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
 
     let touched: Vec<Uuid> = learner_ids;
     let after = load_cells(db, class.school_year_id, Some(plan.code), &touched).await?;
-    let mut by_learner: HashMap<Uuid, Vec<&mark::Model>> = HashMap::new();
+    let mut by_learner: HashMap<Uuid, Vec<&CellRow>> = HashMap::new();
     for m in &after {
         by_learner.entry(m.learner_id).or_default().push(m);
     }
@@ -808,7 +918,7 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
 #[allow(clippy::too_many_arguments)]
 fn mark_change<'a>(
     action: &'a str,
-    id: Uuid,
+    id: String,
     class: &ClassInfo,
     subject: &str,
     term: u8,
@@ -900,15 +1010,9 @@ pub async fn request_correction<C: ConnectionTrait + TransactionTrait>(
         .kind
         .encode(value.unwrap_or(""))
         .map_err(|e| Error::Invalid(truongso_core::error::FieldError::new("value", e)))?;
-    let current = mark::Entity::find()
-        .filter(mark::Column::SchoolYearId.eq(class.school_year_id))
-        .filter(mark::Column::LearnerId.eq(learner_id))
-        .filter(mark::Column::Subject.eq(plan.code))
-        .filter(mark::Column::Term.eq(i32::from(term)))
-        .filter(mark::Column::Slot.eq(slot))
-        .one(db)
+    let current = cell_now(db, class.school_year_id, learner_id, plan.code, term, slot)
         .await?
-        .and_then(|m| m.value);
+        .and_then(|(value, _)| value);
     if current == new_value {
         return Err(Error::Conflict(Msg::new("correction_no_change")));
     }
@@ -951,7 +1055,9 @@ pub async fn request_correction<C: ConnectionTrait + TransactionTrait>(
     correction(db, id).await
 }
 
-/// The principal approves (the new value is written, bypassing the lock) or rejects.
+/// The principal approves (the new value is written, bypassing the lock) or rejects. The
+/// decision and the write are one transaction: two decisions on one request cannot both act, and
+/// an approval that cannot be applied leaves the request pending.
 pub async fn decide_correction<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &ActorRef,
@@ -968,51 +1074,8 @@ pub async fn decide_correction<C: ConnectionTrait + TransactionTrait>(
         return Err(Error::Conflict(Msg::new("correction_decided")));
     }
     let note = note.map(truongso_core::text::clean).filter(|n| !n.is_empty());
-    if approve {
-        let class = class_info(db, c.class_id).await?;
-        let plan = subject_of_class(db, &class, &c.subject).await?;
-        let cfg = config(db, class.school_year_id).await?;
-        let kind = sheet::columns(plan, c.term as u8, &cfg)
-            .into_iter()
-            .find(|col| col.slot == c.slot)
-            .map(|col| col.kind)
-            .ok_or_else(|| Error::Internal("correction column vanished".into()))?;
-        let current = mark::Entity::find()
-            .filter(mark::Column::SchoolYearId.eq(c.school_year_id))
-            .filter(mark::Column::LearnerId.eq(c.learner_id))
-            .filter(mark::Column::Subject.eq(&c.subject))
-            .filter(mark::Column::Term.eq(c.term))
-            .filter(mark::Column::Slot.eq(&c.slot))
-            .one(db)
-            .await?;
-        // The request was made against `old_value`; if the cell moved since, the principal
-        // decides on stale information.
-        if current.as_ref().and_then(|m| m.value) != c.old_value {
-            return Err(Error::Conflict(Msg::new("correction_stale")));
-        }
-        let write = CellWrite {
-            learner_id: c.learner_id,
-            slot: c.slot.clone(),
-            value: c.new_value.map(|v| kind.show(v)),
-            version: current.map_or(0, |m| m.version),
-        };
-        let report = write_cells(
-            db,
-            actor,
-            c.class_id,
-            &c.subject,
-            c.term as u8,
-            &[write],
-            today,
-            true,
-            "mark.correction_apply",
-        )
-        .await?;
-        if !matches!(report.cells[0].status, CellStatus::Saved { .. }) {
-            return Err(Error::Conflict(Msg::new("correction_stale")));
-        }
-    }
     let txn = db.begin().await?;
+    // Claimed first: a concurrent decision waits here and then finds it decided.
     let status = if approve { "approved" } else { "rejected" };
     let res = mark_correction::Entity::update_many()
         .col_expr(mark_correction::Column::Status, Expr::value(status))
@@ -1029,6 +1092,51 @@ pub async fn decide_correction<C: ConnectionTrait + TransactionTrait>(
         .await?;
     if res.rows_affected != 1 {
         return Err(Error::Conflict(Msg::new("correction_decided")));
+    }
+    if approve {
+        let class = class_info(&txn, c.class_id).await?;
+        let plan = subject_of_class(&txn, &class, &c.subject).await?;
+        let cfg = config(&txn, class.school_year_id).await?;
+        let kind = sheet::columns(plan, c.term as u8, &cfg)
+            .into_iter()
+            .find(|col| col.slot == c.slot)
+            .map(|col| col.kind)
+            .ok_or_else(|| Error::Internal("correction column vanished".into()))?;
+        let current = cell_now(
+            &txn,
+            c.school_year_id,
+            c.learner_id,
+            &c.subject,
+            c.term as u8,
+            &c.slot,
+        )
+        .await?;
+        // The request was made against `old_value`; if the cell moved since, the principal
+        // decides on stale information.
+        if current.and_then(|(value, _)| value) != c.old_value {
+            return Err(Error::Conflict(Msg::new("correction_stale")));
+        }
+        let write = CellWrite {
+            learner_id: c.learner_id,
+            slot: c.slot.clone(),
+            value: c.new_value.map(|v| kind.show(v)),
+            version: current.map_or(0, |(_, version)| version),
+        };
+        let report = write_cells(
+            &txn,
+            actor,
+            c.class_id,
+            &c.subject,
+            c.term as u8,
+            &[write],
+            today,
+            true,
+            "mark.correction_apply",
+        )
+        .await?;
+        if !matches!(report.cells[0].status, CellStatus::Saved { .. }) {
+            return Err(Error::Conflict(Msg::new("correction_stale")));
+        }
     }
     audit::append(
         &txn,
@@ -1141,18 +1249,29 @@ pub async fn cell_history<C: ConnectionTrait>(
     term: u8,
     slot: &str,
 ) -> Result<Vec<truongso_core::audit::AuditRecord>> {
-    let Some(m) = mark::Entity::find()
-        .filter(mark::Column::SchoolYearId.eq(school_year_id))
-        .filter(mark::Column::LearnerId.eq(learner_id))
-        .filter(mark::Column::Subject.eq(subject))
-        .filter(mark::Column::Term.eq(i32::from(term)))
-        .filter(mark::Column::Slot.eq(slot))
-        .one(db)
+    let Some(m) = load_rows(db, school_year_id, Some(subject), &[learner_id], false)
         .await?
+        .into_iter()
+        .next()
     else {
         return Ok(vec![]);
     };
-    crate::audit::for_entity(db, "mark", &m.id.to_string()).await
+    crate::audit::for_entity(db, "mark", &cell_entity(m.id, term, slot)).await
+}
+
+/// A cell's stored (value, version), if it was ever written.
+async fn cell_now<C: ConnectionTrait>(
+    db: &C,
+    school_year_id: Uuid,
+    learner_id: Uuid,
+    subject: &str,
+    term: u8,
+    slot: &str,
+) -> Result<Option<(Option<i32>, i32)>> {
+    Ok(load_rows(db, school_year_id, Some(subject), &[learner_id], false)
+        .await?
+        .first()
+        .and_then(|m| unpack(&m.cells).get(&cell_key(term, slot)).copied()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1335,6 +1454,7 @@ pub async fn save_summaries<C: ConnectionTrait + TransactionTrait>(
         return Ok(Err(errors));
     }
     let txn = db.begin().await?;
+    lock_for_write(&txn).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0.learner_id).collect();
     let mut existing: HashMap<Uuid, term_summary::Model> = HashMap::new();
     for chunk in ids.chunks(500) {
@@ -1615,6 +1735,7 @@ pub async fn store_results<C: ConnectionTrait + TransactionTrait>(
     results: &[LearnerResult],
 ) -> Result<usize> {
     let txn = db.begin().await?;
+    lock_for_write(&txn).await?;
     let ids: Vec<Uuid> = results.iter().map(|r| r.learner_id).collect();
     let mut existing: HashMap<Uuid, year_result::Model> = HashMap::new();
     for chunk in ids.chunks(500) {
@@ -1695,8 +1816,23 @@ pub async fn store_results<C: ConnectionTrait + TransactionTrait>(
     Ok(n)
 }
 
+/// A stored year result: the summary columns, and the whole computed snapshot as JSON (the
+/// `LearnerResult` serialised when it was computed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredResult {
+    pub learner_id: Uuid,
+    pub full_name: String,
+    pub rules: RuleSet,
+    pub learning: Option<String>,
+    pub conduct: Option<String>,
+    pub decision: Option<String>,
+    pub award: Option<String>,
+    pub computed_at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
 /// Stored year results of a class, in roster order.
-pub async fn class_results<C: ConnectionTrait>(db: &C, class_id: Uuid) -> Result<Vec<LearnerResult>> {
+pub async fn class_results<C: ConnectionTrait>(db: &C, class_id: Uuid) -> Result<Vec<StoredResult>> {
     let rows = year_result::Entity::find()
         .filter(year_result::Column::ClassId.eq(class_id))
         .all(db)
@@ -1707,38 +1843,117 @@ pub async fn class_results<C: ConnectionTrait>(db: &C, class_id: Uuid) -> Result
         .enumerate()
         .map(|(i, r)| (r.learner_id, i))
         .collect();
-    let mut out: Vec<(usize, LearnerResult)> = rows
+    let mut out = rows
         .into_iter()
-        .filter_map(|r| {
-            let v: LearnerResultStored = serde_json::from_str(&r.data).ok()?;
-            Some((order.get(&r.learner_id).copied().unwrap_or(usize::MAX), v.into()))
+        .map(|r| {
+            let data: serde_json::Value =
+                serde_json::from_str(&r.data).map_err(|e| Error::Internal(e.to_string()))?;
+            let rules = serde_json::from_value(serde_json::Value::String(r.rule_set.clone()))
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            Ok((
+                order.get(&r.learner_id).copied().unwrap_or(usize::MAX),
+                StoredResult {
+                    learner_id: r.learner_id,
+                    full_name: data["full_name"].as_str().unwrap_or_default().to_string(),
+                    rules,
+                    learning: r.learning,
+                    conduct: r.conduct,
+                    decision: r.decision,
+                    award: r.award,
+                    computed_at: r.computed_at,
+                    data,
+                },
+            ))
         })
-        .collect();
+        .collect::<Result<Vec<(usize, StoredResult)>>>()?;
     out.sort_by_key(|(i, _)| *i);
     Ok(out.into_iter().map(|(_, r)| r).collect())
 }
 
-/// The stored JSON read back: only what the sheets need, so older snapshots stay readable.
-#[derive(serde::Deserialize)]
-struct LearnerResultStored {
-    learner_id: Uuid,
-    full_name: String,
-    #[serde(default)]
-    data: Option<serde_json::Value>,
+/// Cells of one learner × subject for a year, written in bulk by the demo generator (seeded
+/// data: no audit event per cell, one event per batch).
+#[derive(Debug, Clone)]
+pub struct BulkCells {
+    pub school_id: Uuid,
+    pub school_year_id: Uuid,
+    pub class_id: Uuid,
+    pub learner_id: Uuid,
+    pub subject: String,
+    pub cells: Cells,
 }
 
-impl From<LearnerResultStored> for LearnerResult {
-    fn from(s: LearnerResultStored) -> Self {
-        let _ = s.data;
-        LearnerResult {
-            learner_id: s.learner_id,
-            full_name: s.full_name,
-            rules: RuleSet::Tt22_2021,
-            secondary: None,
-            primary: None,
-            conduct_hk1: None,
-            conduct_hk2: None,
-            absences: 0,
+pub async fn insert_bulk<C: ConnectionTrait>(db: &C, actor: &ActorRef, rows: Vec<BulkCells>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let now = crate::now();
+    let n = rows.len();
+    // Cells added to rows that exist (the summer re-tests) are merged into them.
+    let learners: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.learner_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut existing: HashMap<(Uuid, Uuid, String), mark::Model> = HashMap::new();
+    for year in rows.iter().map(|r| r.school_year_id).collect::<BTreeSet<_>>() {
+        for m in load_rows(db, year, None, &learners, false).await? {
+            existing.insert((m.learner_id, m.school_year_id, m.subject.clone()), m);
         }
     }
+    let (merge, fresh): (Vec<BulkCells>, Vec<BulkCells>) = rows
+        .into_iter()
+        .partition(|r| existing.contains_key(&(r.learner_id, r.school_year_id, r.subject.clone())));
+    for r in merge {
+        let row = &existing[&(r.learner_id, r.school_year_id, r.subject.clone())];
+        let mut cells = unpack(&row.cells);
+        for ((term, slot), value) in r.cells {
+            let key = cell_key(term, &slot);
+            let version = cells.get(&key).map_or(0, |(_, v)| *v);
+            cells.insert(key, (Some(value), version + 1));
+        }
+        mark::Entity::update_many()
+            .col_expr(mark::Column::Cells, Expr::value(pack(&cells)))
+            .col_expr(mark::Column::Version, Expr::value(row.version + 1))
+            .filter(mark::Column::Id.eq(row.id))
+            .exec(db)
+            .await?;
+    }
+    let models: Vec<mark::ActiveModel> = fresh
+        .into_iter()
+        .map(|r| {
+            let cells: Packed = r
+                .cells
+                .into_iter()
+                .map(|((term, slot), value)| (cell_key(term, &slot), (Some(value), 1)))
+                .collect();
+            mark::ActiveModel {
+                id: Set(crate::new_id()),
+                school_id: Set(r.school_id),
+                school_year_id: Set(r.school_year_id),
+                class_id: Set(r.class_id),
+                learner_id: Set(r.learner_id),
+                subject: Set(r.subject),
+                cells: Set(pack(&cells)),
+                version: Set(1),
+                updated_by: Set(actor.id),
+                updated_by_label: Set(actor.label.clone()),
+                updated_at: Set(now),
+            }
+        })
+        .collect();
+    let mut models = models.into_iter().peekable();
+    while models.peek().is_some() {
+        let chunk: Vec<_> = models.by_ref().take(1000).collect();
+        mark::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    audit::append(
+        db,
+        actor,
+        Change::new("mark.bulk", "marks", n).after(serde_json::json!({"learner_subjects": n})),
+    )
+    .await?;
+    Ok(())
 }

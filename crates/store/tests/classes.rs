@@ -123,10 +123,11 @@ both_backends!(classes_are_validated_and_listed, |s: Store| async move {
         Err(Error::Conflict(m)) => assert_eq!(m.code, "staff_of_other_school"),
         other => panic!("{other:?}"),
     }
+    // Last year's classes of the demo (one grade below this year's 7A1, 8A1, 9A1) and the new one.
     let listed = classes::list(&s.db, &[school.id], Some(y2025.id)).await.unwrap();
     assert_eq!(
         listed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-        ["8A5"]
+        ["6A1", "7A1", "8A1", "8A5"]
     );
     // The demo's current-year classes carry roll counts.
     let y2026 = years.iter().find(|y| y.name == "2026-2027").unwrap();

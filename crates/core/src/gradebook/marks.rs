@@ -115,7 +115,7 @@ pub enum Pass {
 
 impl Pass {
     pub fn parse(input: &str) -> Result<Self, DomainError> {
-        match fold(input).replace([' ', '.'], "").as_str() {
+        match fold(input).replace([' ', '.', '_'], "").as_str() {
             "" => Err(DomainError::Required),
             "d" | "dat" => Ok(Pass::Dat),
             "cd" | "chuadat" => Ok(Pass::ChuaDat),
@@ -152,7 +152,7 @@ impl Level {
     pub const ALL: [Level; 4] = [Level::Tot, Level::Kha, Level::Dat, Level::ChuaDat];
 
     pub fn parse(input: &str) -> Result<Self, DomainError> {
-        match fold(input).replace([' ', '.'], "").as_str() {
+        match fold(input).replace([' ', '.', '_'], "").as_str() {
             "" => Err(DomainError::Required),
             "t" | "tot" => Ok(Level::Tot),
             "k" | "kha" => Ok(Level::Kha),
@@ -197,7 +197,7 @@ pub enum SubjectLevel {
 
 impl SubjectLevel {
     pub fn parse(input: &str) -> Result<Self, DomainError> {
-        match fold(input).replace([' ', '.'], "").as_str() {
+        match fold(input).replace([' ', '.', '_'], "").as_str() {
             "" => Err(DomainError::Required),
             "t" | "htt" | "hoanthanhtot" => Ok(SubjectLevel::HoanThanhTot),
             "h" | "ht" | "hoanthanh" => Ok(SubjectLevel::HoanThanh),
@@ -234,7 +234,7 @@ pub enum TraitLevel {
 
 impl TraitLevel {
     pub fn parse(input: &str) -> Result<Self, DomainError> {
-        match fold(input).replace([' ', '.'], "").as_str() {
+        match fold(input).replace([' ', '.', '_'], "").as_str() {
             "" => Err(DomainError::Required),
             "t" | "tot" => Ok(TraitLevel::Tot),
             "d" | "dat" => Ok(TraitLevel::Dat),
@@ -321,6 +321,23 @@ mod tests {
             SubjectLevel::HoanThanh
         );
         assert_eq!(TraitLevel::parse("Cần cố gắng").unwrap(), TraitLevel::CanCoGang);
+        // Stored codes read back.
+        for l in Level::ALL {
+            assert_eq!(Level::parse(l.as_str()).unwrap(), l);
+        }
+        for t in [TraitLevel::Tot, TraitLevel::Dat, TraitLevel::CanCoGang] {
+            assert_eq!(TraitLevel::parse(t.as_str()).unwrap(), t);
+        }
+        for s in [
+            SubjectLevel::HoanThanhTot,
+            SubjectLevel::HoanThanh,
+            SubjectLevel::ChuaHoanThanh,
+        ] {
+            assert_eq!(SubjectLevel::parse(s.as_str()).unwrap(), s);
+        }
+        for p in [Pass::Dat, Pass::ChuaDat] {
+            assert_eq!(Pass::parse(p.as_str()).unwrap(), p);
+        }
         assert!(Level::Tot > Level::Kha && Level::Dat > Level::ChuaDat);
         assert_eq!(Level::ChuaDat.up().up(), Level::Kha);
     }

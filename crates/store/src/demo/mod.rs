@@ -3,6 +3,7 @@
 //! every role. It is also the benchmark data set; later capabilities add their records here
 //! (learners and classes: the school-records issue extends `seed_school_records`).
 
+mod gradebook;
 mod health;
 mod records;
 
@@ -400,6 +401,7 @@ pub async fn seed(store: &Store, cipher: &FieldCipher, opts: DemoOptions) -> Res
         .expect("the plan has a THCS")
         .clone();
     let classes = records::generate(store, cipher, &schools, thcs.id, opts.learners, &mut rng).await?;
+    gradebook::generate(store, classes.class_id, opts.seed).await?;
 
     let mut accounts_made = vec![];
     let mut account = async |username: &str,

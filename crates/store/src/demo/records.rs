@@ -328,9 +328,17 @@ async fn school_records<C: ConnectionTrait>(
                 updated_at: Set(Some(now)),
             });
             if !is_mn {
-                let level = truongso_core::classes::level_of_grade(*grade).expect("taught grade");
-                for (subject, _, ls) in SUBJECTS {
-                    if !ls.contains(&level) {
+                // The programme's subjects of the grade; at THPT four electives, one of three
+                // usual combinations by class.
+                const COMBOS: [[&str; 4]; 3] = [
+                    ["vat_li", "hoa_hoc", "sinh_hoc", "tin_hoc"],
+                    ["vat_li", "hoa_hoc", "dia_li", "gdktpl"],
+                    ["dia_li", "gdktpl", "cong_nghe", "am_nhac"],
+                ];
+                let combo = COMBOS[(k as usize + 2) % COMBOS.len()];
+                for plan in truongso_core::gradebook::curriculum::subjects(*grade) {
+                    let subject = &plan.code;
+                    if plan.elective && !(*grade >= 10 && combo.contains(subject)) {
                         continue;
                     }
                     let candidates: Vec<Uuid> = teachers

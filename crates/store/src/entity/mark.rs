@@ -10,9 +10,9 @@ pub struct Model {
     pub class_id: Uuid,
     pub learner_id: Uuid,
     pub subject: String,
-    pub term: i32,
-    pub slot: String,
-    pub value: Option<i32>,
+    /// JSON object `"term.slot"` → `[value or null, cell version]`.
+    pub cells: String,
+    /// Row version, bumped by every write (optimistic check beside the row lock).
     pub version: i32,
     pub updated_by: Option<Uuid>,
     pub updated_by_label: String,

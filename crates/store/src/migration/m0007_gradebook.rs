@@ -1,5 +1,5 @@
-//! The gradebook: one row per cell (learner × year × subject × term × slot, an integer value and
-//! a version for concurrent edits), deadlines and locks per term and column, correction requests
+//! The gradebook: one row per learner × year × subject holding its cells (term and slot → an
+//! integer value and the cell's version for concurrent edits), deadlines and locks per term and column, correction requests
 //! with their decision, the homeroom teacher's term summaries, computed year results with the
 //! rule set that made them, and the year's rule options.
 
@@ -28,9 +28,7 @@ impl MigrationTrait for Migration {
                 .col(uuid("class_id"))
                 .col(uuid("learner_id"))
                 .col(text("subject"))
-                .col(int("term"))
-                .col(text("slot"))
-                .col(int_null("value"))
+                .col(text("cells"))
                 .col(int("version"))
                 .col(uuid_null("updated_by"))
                 .col(text("updated_by_label"))
@@ -40,15 +38,9 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index(
-            "marks",
-            &["learner_id", "school_year_id", "subject", "term", "slot"],
-            true,
-        ))
-        .await?;
-        m.create_index(index("marks", &["class_id", "subject", "term"], false))
+        m.create_index(index("marks", &["learner_id", "school_year_id", "subject"], true))
             .await?;
-        m.create_index(index("marks", &["school_year_id", "learner_id"], false))
+        m.create_index(index("marks", &["class_id", "subject"], false))
             .await?;
 
         m.create_table(

@@ -75,8 +75,6 @@ pub struct CellDto {
     pub slot: String,
     pub value: Option<String>,
     pub version: i32,
-    pub by: String,
-    pub at: DateTime<Utc>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -149,8 +147,6 @@ pub fn sheet_dto(s: &store::Sheet) -> SheetDto {
                         slot: slot.clone(),
                         value: c.value.map(|v| k.show(v)),
                         version: c.version,
-                        by: c.by.clone(),
-                        at: c.at,
                     })
                 })
             })
