@@ -1957,3 +1957,46 @@ pub async fn insert_bulk<C: ConnectionTrait>(db: &C, actor: &ActorRef, rows: Vec
     .await?;
     Ok(())
 }
+
+/// What the stored year results say for the rollover: promoted or completed → promote;
+/// retained or not completed → repeat. Learners still waiting for a summer re-test or
+/// re-evaluation, and those without a stored result, are left out (the rollover's default).
+pub async fn outcomes<C: ConnectionTrait>(
+    db: &C,
+    school_year_id: Uuid,
+) -> Result<HashMap<Uuid, truongso_core::classes::YearOutcome>> {
+    use truongso_core::classes::YearOutcome;
+    Ok(year_result::Entity::find()
+        .filter(year_result::Column::SchoolYearId.eq(school_year_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let o = match r.decision.as_deref()? {
+                "promoted" | "completed" => YearOutcome::Promote,
+                "retained" | "retained_absences" | "not_completed" => YearOutcome::Repeat,
+                _ => return None,
+            };
+            Some((r.learner_id, o))
+        })
+        .collect())
+}
+
+/// Computes and stores the year results of every class of a school year (the year-end
+/// batch). Returns (classes, learners).
+pub async fn compute_year<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    school_year_id: Uuid,
+) -> Result<(usize, usize)> {
+    let classes = class::Entity::find()
+        .filter(class::Column::SchoolYearId.eq(school_year_id))
+        .filter(class::Column::Grade.between(1, 12))
+        .all(db)
+        .await?;
+    let mut learners = 0;
+    for c in &classes {
+        learners += compute_class(db, actor, c.id).await?.len();
+    }
+    Ok((classes.len(), learners))
+}

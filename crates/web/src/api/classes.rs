@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use truongso_core::auth::{Action, Resource, Scope};
 use truongso_core::classes::YearOutcome;
 use truongso_core::org::OrgPath;
@@ -299,9 +298,9 @@ pub async fn rollover_year(
             ));
         }
     };
-    // The gradebook supplies year results once it exists; until then every learner takes the
-    // default outcome and the report says how many did.
-    let outcomes = HashMap::new();
+    // The stored year results decide; learners without one (or still waiting for a summer
+    // re-test) take the default outcome and the report says how many did.
+    let outcomes = truongso_store::gradebook::outcomes(&st.store.db, from).await?;
     Ok(classes::rollover(&st.store.db, &p.actor_ref(), from, to, &outcomes, default).await?)
 }
 
