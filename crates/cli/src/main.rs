@@ -1,7 +1,8 @@
-//! `truongso`: the one binary — serve, migrate, demo, audit, bootstrap.
+//! `truongso`: the one binary — serve, migrate, demo, audit, bootstrap, gradebook.
 
 mod bench;
 mod config;
+mod gradebook;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -52,6 +53,11 @@ enum Cmd {
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
+    },
+    /// Gradebook rule engine without a database: compute a JSON document, show a grade's rules.
+    Gradebook {
+        #[command(subcommand)]
+        cmd: gradebook::GradebookCmd,
     },
     /// Benchmarks (figures go to docs/benchmarks.md).
     Bench {
@@ -208,6 +214,13 @@ async fn shutdown() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Pure computation: no configuration, database or data key.
+    if let Cmd::Gradebook { cmd } = cli.cmd {
+        return match gradebook::run(cmd)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        };
+    }
     let mut cfg = Config::load(cli.config.as_deref())?;
     if let Some(url) = &cli.database_url {
         cfg.database_url = url.clone();
@@ -254,6 +267,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Cmd::Gradebook { .. } => unreachable!("handled before the configuration is loaded"),
         Cmd::Bench {
             cmd:
                 BenchCmd::Web {
