@@ -1622,7 +1622,7 @@ pub async fn compute_learners<C: ConnectionTrait>(
             cells
                 .entry((m.learner_id, m.subject.as_str()))
                 .or_default()
-                .insert((m.term as u8, m.slot.clone()), v);
+                .insert((m.term, m.slot.clone()), v);
         }
     }
     let empty = Cells::new();
