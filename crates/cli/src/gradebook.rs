@@ -113,59 +113,9 @@ fn input_error(name: &str, e: &InputError) -> String {
     )
 }
 
-/// The catalogue's Vietnamese text for the error's code. `InputError` keeps the code and the
-/// English message only, so the `{placeholders}` are filled, in order, with the numbers of the
-/// English message (`out of range (0..=10)` → min 0, max 10); when they do not line up, the
-/// English message stands.
+/// The catalogue's Vietnamese text for the error's code and parameters.
 fn vietnamese(e: &InputError) -> String {
-    let key = format!("error.{}", e.code);
-    let template = i18n::t(Locale::Vi, &key);
-    if template == key {
-        return e.message.clone();
-    }
-    let names = placeholders(template);
-    let numbers = numbers(&e.message);
-    if names.len() != numbers.len() {
-        return if names.is_empty() {
-            template.to_string()
-        } else {
-            e.message.clone()
-        };
-    }
-    let params: Vec<(&str, String)> = names.into_iter().zip(numbers).collect();
-    i18n::tf(Locale::Vi, &key, &params)
-}
-
-fn placeholders(template: &str) -> Vec<&str> {
-    let mut out = vec![];
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else { break };
-        out.push(&rest[start + 1..start + len]);
-        rest = &rest[start + len + 1..];
-    }
-    out
-}
-
-fn numbers(text: &str) -> Vec<String> {
-    let mut out = vec![];
-    let mut cur = String::new();
-    let mut prev = ' ';
-    for c in text.chars() {
-        if c.is_ascii_digit() || (c == '-' && cur.is_empty() && !prev.is_ascii_alphanumeric()) {
-            cur.push(c);
-        } else if !cur.is_empty() {
-            if cur != "-" {
-                out.push(std::mem::take(&mut cur));
-            }
-            cur.clear();
-        }
-        prev = c;
-    }
-    if !cur.is_empty() && cur != "-" {
-        out.push(cur);
-    }
-    out
+    i18n::tf(Locale::Vi, &format!("error.{}", e.code), &e.params)
 }
 
 fn write_json<T: Serialize>(value: &T, output: Option<&Path>) -> anyhow::Result<()> {
@@ -272,25 +222,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vietnamese_messages_take_their_numbers_from_the_english_one() {
+    fn vietnamese_messages_carry_their_values() {
         let e = InputError {
             path: "learners[0].subjects[0].hk1.tx[2]".into(),
             code: "out_of_range",
+            params: vec![("min", "0".into()), ("max", "10".into())],
             message: "out of range (0..=10)".into(),
         };
         assert_eq!(vietnamese(&e), "Giá trị phải nằm trong khoảng 0 đến 10.");
         let e = InputError {
             path: "x".into(),
             code: "too_many_marks",
+            params: vec![("max", "4".into())],
             message: "too many marks (max 4)".into(),
         };
         assert_eq!(vietnamese(&e), "Quá nhiều cột điểm (tối đa 4).");
-        let e = InputError {
-            path: "x".into(),
-            code: "too_many_decimals",
-            message: "at most one decimal".into(),
-        };
-        assert!(vietnamese(&e).starts_with("Điểm chỉ được có tối đa một chữ số thập phân"));
-        assert_eq!(numbers("out of range (-5..=10)"), ["-5", "10"]);
     }
 }

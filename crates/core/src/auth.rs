@@ -454,14 +454,14 @@ fn learner_access(
 /// prints the sheets), and the offices and administrators above it.
 fn reads_gradebook(g: &Grant, school: &OrgPath) -> bool {
     school.is_within(g.scope.anchor())
-        && match (&g.scope, g.role) {
-            (Scope::Subtree { .. }, Role::Admin | Role::Officer) => true,
-            (
-                Scope::School { .. },
-                Role::Principal | Role::VicePrincipal | Role::DepartmentHead | Role::Clerk,
-            ) => true,
-            _ => false,
-        }
+        && matches!(
+            (&g.scope, g.role),
+            (Scope::Subtree { .. }, Role::Admin | Role::Officer)
+                | (
+                    Scope::School { .. },
+                    Role::Principal | Role::VicePrincipal | Role::DepartmentHead | Role::Clerk,
+                )
+        )
 }
 
 /// Whether a grant ties its holder to one class: its homeroom teacher or a teacher of one of

@@ -443,6 +443,8 @@ pub struct TermInput {
 pub struct InputError {
     pub path: String,
     pub code: &'static str,
+    /// The values the catalogue message `error.<code>` needs.
+    pub params: Vec<(&'static str, String)>,
     pub message: String,
 }
 
@@ -450,6 +452,7 @@ fn at(path: String, e: DomainError) -> InputError {
     InputError {
         path,
         code: e.code(),
+        params: e.params(),
         message: e.to_string(),
     }
 }
@@ -643,7 +646,7 @@ pub fn secondary_view(r: &SecondaryResult, grade: u8) -> SecondaryView {
             award: y.award,
             completes_level: y.decision == Decision::Promoted && matches!(grade, 9 | 12),
         }),
-        hoc_luc: r.hoc_luc_year.is_some().then(|| HocLucView {
+        hoc_luc: r.hoc_luc_year.is_some().then_some(HocLucView {
             hk1: r.hoc_luc_hk1,
             hk2: r.hoc_luc_hk2,
             year: r.hoc_luc_year,
@@ -724,6 +727,7 @@ fn plan(s: &SubjectInput, grade: u8, cfg: &RuleConfig, path: &str) -> Result<(St
     let periods = s.periods.or(known.map(|p| p.periods));
     let base = match periods {
         Some(p) => curriculum::regular_count(p, mode, cfg),
+        None if mode == Mode::Comment => cfg.comment_regular_count,
         None => {
             let given = s
                 .hk1
@@ -736,6 +740,9 @@ fn plan(s: &SubjectInput, grade: u8, cfg: &RuleConfig, path: &str) -> Result<(St
             given as u8
         }
     };
+    if s.chuyen_de && known.is_some_and(|p| !p.chuyen_de) {
+        return Err(at(format!("{path}.chuyen_de"), DomainError::SubjectNotInGrade));
+    }
     let extra = if s.chuyen_de { cfg.chuyen_de_extra } else { 0 };
     Ok((code, mode, base + extra))
 }

@@ -262,8 +262,11 @@ pub fn year_end(input: &YearEndInput<'_>, cfg: &RuleConfig) -> YearEnd {
         decision: Decision::Promoted,
     };
     if input.absences > cfg.absence_limit {
+        // Not promoted, no summer procedure, and no title for a year the learner missed.
         out.initial = Decision::Retained(Retained::Absences);
         out.decision = out.initial;
+        out.award = None;
+        out.retest_subjects.clear();
         return out;
     }
     let conduct_ok = input.conduct >= Level::Dat;
@@ -278,6 +281,9 @@ pub fn year_end(input: &YearEndInput<'_>, cfg: &RuleConfig) -> YearEnd {
         },
     };
     out.decision = out.initial;
+    if matches!(out.initial, Decision::Retained(_)) {
+        out.retest_subjects.clear();
+    }
     if out.decision == Decision::SummerTraining {
         match input.summer_conduct {
             None => return out,
@@ -299,9 +305,12 @@ pub fn year_end(input: &YearEndInput<'_>, cfg: &RuleConfig) -> YearEnd {
         if !out.retest_subjects.iter().all(known) {
             return out;
         }
+        // Only the listed subjects are re-tested; a value given for another subject is ignored.
         let mut replaced = input.results.to_vec();
         for (i, r) in input.retest {
-            if let Some(slot) = replaced.get_mut(*i) {
+            if out.retest_subjects.contains(i)
+                && let Some(slot) = replaced.get_mut(*i)
+            {
                 *slot = *r;
             }
         }

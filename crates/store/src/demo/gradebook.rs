@@ -230,8 +230,8 @@ pub(super) async fn generate(store: &Store, model_class: Uuid, seed: u64) -> Res
         .await?;
     let mut years: HashMap<Uuid, Vec<school_years::SchoolYearRow>> = HashMap::new();
     for c in &classes {
-        if !years.contains_key(&c.school_id) {
-            years.insert(c.school_id, school_years::for_school(db, c.school_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = years.entry(c.school_id) {
+            e.insert(school_years::for_school(db, c.school_id).await?);
         }
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6772_6164_6562_6f6f);

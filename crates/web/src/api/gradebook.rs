@@ -565,7 +565,7 @@ pub async fn compute_document(
     ApiJson(input): ApiJson<compute::Input>,
 ) -> AppResult<Json<compute::Output>> {
     compute::run(&input).map(Json).map_err(|e| {
-        let detail = i18n::t(ctx.locale, &format!("error.{}", e.code)).to_string();
+        let detail = i18n::tf(ctx.locale, &format!("error.{}", e.code), &e.params);
         AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_document")
             .with("path", e.path)
             .with("detail", detail)

@@ -290,6 +290,21 @@ fn retest_example_promotes_after_the_summer() {
         retest: &low,
     });
     assert_eq!(failed.decision, Decision::Retained(Retained::Learning));
+    // A re-test value for a subject not on the list changes nothing.
+    let stray = [
+        (0, SubjectResult::Score(55)),
+        (1, SubjectResult::Score(40)),
+        (2, SubjectResult::Score(50)),
+        (3, SubjectResult::Score(0)),
+    ];
+    let y = end(YearEndInput {
+        results: &r,
+        conduct: Level::Dat,
+        absences: 12,
+        summer_conduct: None,
+        retest: &stray,
+    });
+    assert_eq!(y.decision, Decision::Promoted);
 }
 
 #[test]
@@ -303,6 +318,9 @@ fn absences_over_the_limit_retain() {
         retest: &[],
     });
     assert_eq!(over.decision, Decision::Retained(Retained::Absences));
+    // No title and no re-test list for a year with too many absences.
+    assert_eq!(over.award, None);
+    assert!(over.retest_subjects.is_empty());
     let at = end(YearEndInput {
         results: &r,
         conduct: Level::Tot,
