@@ -1449,3 +1449,48 @@ both_backends!(year_results_follow_the_rules, |s: Store| async move {
     assert_eq!(audits(&s).await, m);
     assert!(audit::verify(&s.db).await.unwrap().first_break.is_none());
 });
+
+both_backends!(
+    the_demo_year_is_complete_and_feeds_the_rollover,
+    |s: Store| async move {
+        let f = grade6(&s).await;
+        // Last year (2025-2026): the demo's classes hold stored results computed by the rules.
+        let last = school_years::for_school(&s.db, f.class.school_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|y| y.name == "2025-2026")
+            .unwrap();
+        let old = classes::list(&s.db, &[f.class.school_id], Some(last.id))
+            .await
+            .unwrap();
+        assert!(!old.is_empty(), "last year's classes");
+        let mut stored = 0;
+        for c in &old {
+            let results = gradebook::class_results(&s.db, c.id).await.unwrap();
+            let info = gradebook::class_info(&s.db, c.id).await.unwrap();
+            let roster: Vec<RosterEntry> = gradebook::roster(&s.db, c.id).await.unwrap();
+            // Recomputing from the stored marks gives the stored decisions.
+            let fresh = gradebook::compute_learners(&s.db, &info, &roster).await.unwrap();
+            for r in &results {
+                let again = fresh.iter().find(|x| x.learner_id == r.learner_id).unwrap();
+                assert_eq!(r.decision.as_deref(), again.decision(), "{}", r.full_name);
+                assert!(r.decision.is_some(), "a complete year decides every learner");
+            }
+            stored += results.len();
+        }
+        assert!(stored > 0);
+        // The rollover reads them: promoted → promote, retained → repeat.
+        let outcomes = gradebook::outcomes(&s.db, last.id).await.unwrap();
+        assert_eq!(outcomes.len(), stored);
+        for c in &old {
+            for r in gradebook::class_results(&s.db, c.id).await.unwrap() {
+                let want = match r.decision.as_deref() {
+                    Some("promoted" | "completed") => truongso_core::classes::YearOutcome::Promote,
+                    _ => truongso_core::classes::YearOutcome::Repeat,
+                };
+                assert_eq!(outcomes[&r.learner_id], want);
+            }
+        }
+    }
+);

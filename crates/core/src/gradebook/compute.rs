@@ -280,6 +280,8 @@ pub struct PrimarySubject {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PrimaryResult {
+    /// Each subject's end-of-year level and test score as the học bạ prints them ("T", "9").
+    pub subjects: Vec<PrimarySubjectView>,
     pub evaluation: Option<Evaluation>,
     pub award: Option<tt27::Award>,
     /// Hoàn thành chương trình lớp học (grade 5: chương trình tiểu học).
@@ -287,7 +289,23 @@ pub struct PrimaryResult {
     pub gaps: Vec<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrimarySubjectView {
+    pub subject: String,
+    pub level: Option<&'static str>,
+    pub test: Option<u8>,
+}
+
 pub fn primary(learner: &PrimaryLearner, cfg: &RuleConfig) -> PrimaryResult {
+    let subjects = learner
+        .subjects
+        .iter()
+        .map(|s| PrimarySubjectView {
+            subject: s.code.clone(),
+            level: s.level.map(SubjectLevel::symbol),
+            test: s.retest.or(s.test).map(TestScore::value),
+        })
+        .collect();
     let mut gaps = vec![];
     let mut years = vec![];
     for s in &learner.subjects {
@@ -312,6 +330,7 @@ pub fn primary(learner: &PrimaryLearner, cfg: &RuleConfig) -> PrimaryResult {
     }
     if !gaps.is_empty() || learner.subjects.is_empty() {
         return PrimaryResult {
+            subjects,
             evaluation: None,
             award: None,
             completes: None,
@@ -320,6 +339,7 @@ pub fn primary(learner: &PrimaryLearner, cfg: &RuleConfig) -> PrimaryResult {
     }
     let evaluation = tt27::evaluate(&years, &traits, cfg);
     PrimaryResult {
+        subjects,
         evaluation: Some(evaluation),
         award: tt27::award(evaluation, learner.recognised_by_class),
         completes: Some(evaluation.completes()),

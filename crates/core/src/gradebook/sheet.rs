@@ -149,6 +149,28 @@ pub fn columns(plan: &SubjectPlan, term: u8, cfg: &RuleConfig) -> Vec<Column> {
     }
 }
 
+/// A cell's place as the correction trail names it: "HK1 · TX1", "HK2 · KT cuối kì",
+/// "Cả năm · KT lại".
+pub fn place_label(term: u8, slot: &str) -> String {
+    let term = match term {
+        1 => "HK1",
+        2 => "HK2",
+        _ => "Cả năm",
+    };
+    let slot = match slot {
+        "gk" => "GK".to_string(),
+        "ck" => "CK".to_string(),
+        "mid_level" => "Giữa kì".to_string(),
+        "mid_test" => "KT giữa kì".to_string(),
+        "end_level" => "Cuối kì".to_string(),
+        "end_test" => "KT cuối kì".to_string(),
+        "retest" => "KT lại".to_string(),
+        s if s.starts_with("cd") => "Chuyên đề".to_string(),
+        s => s.to_uppercase(),
+    };
+    format!("{term} · {slot}")
+}
+
 fn kind_of(mode: Mode) -> Kind {
     match mode {
         Mode::Score => Kind::Score,
@@ -265,6 +287,13 @@ mod tests {
         assert_eq!(slots(3, "toan", 2), ["mid_level", "end_level", "end_test"]);
         assert_eq!(slots(3, "dao_duc", 2), ["mid_level", "end_level"]);
         assert_eq!(slots(7, "toan", 0), ["retest"]);
+    }
+
+    #[test]
+    fn places_are_named_for_the_trail() {
+        assert_eq!(place_label(1, "tx1"), "HK1 · TX1");
+        assert_eq!(place_label(2, "end_test"), "HK2 · KT cuối kì");
+        assert_eq!(place_label(0, "retest"), "Cả năm · KT lại");
     }
 
     #[test]

@@ -278,8 +278,7 @@ struct ColumnHead {
 
 struct CorrectionView {
     learner_name: String,
-    slot: String,
-    term: i32,
+    place: String,
     old_value: String,
     new_value: String,
     reason: String,
@@ -315,8 +314,7 @@ pub struct TermParam {
 fn correction_view(t: crate::view::Tr, c: store::Correction) -> CorrectionView {
     CorrectionView {
         learner_name: c.learner_name,
-        slot: c.slot,
-        term: c.term,
+        place: truongso_core::gradebook::sheet::place_label(c.term as u8, &c.slot),
         old_value: c.old_value.unwrap_or_else(|| "—".into()),
         new_value: c.new_value.unwrap_or_else(|| "—".into()),
         reason: c.reason,
@@ -821,7 +819,19 @@ async fn class_results(
                         _ => GAP.into(),
                     })
                     .collect(),
-                None => plans.iter().map(|_| String::new()).collect(),
+                None => match &r.primary {
+                    // Primary: the end-of-year level, with the test score where there is one.
+                    Some(p) => p
+                        .subjects
+                        .iter()
+                        .map(|s| match (s.level, s.test) {
+                            (Some(l), Some(t)) => format!("{l} ({t})"),
+                            (Some(l), None) => l.to_string(),
+                            _ => GAP.into(),
+                        })
+                        .collect(),
+                    None => plans.iter().map(|_| String::new()).collect(),
+                },
             };
             let learning = match (&r.secondary, &r.primary) {
                 (Some(v), _) => level_label(locale, v.learning.year.as_ref().map(|l| l.level)),
