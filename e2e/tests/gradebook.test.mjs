@@ -137,7 +137,7 @@ test('a teacher types and pastes marks with the keyboard; autosave keeps them', 
     const n = await rows(page).count();
     assert.ok(n >= 7, `the class has at least 7 learners (${n})`);
     const slots = await rows(page).first().locator('input[name=m]').evaluateAll((is) => is.map((i) => i.dataset.slot));
-    assert.deepEqual(slots, SLOTS, 'the columns of a THCS sheet under TT 22 with four regular marks');
+    assert.deepEqual(slots, [...SLOTS, 'note'], 'the columns of a THCS sheet under TT 22 with four regular marks, then the comment');
     const learners = await rows(page).evaluateAll((trs) => trs.map((tr) => tr.dataset.learner));
     // The demo keeps this one sheet empty for the teacher to fill (crates/store/src/demo).
     for (let r = 0; r < 7; r += 1) {
@@ -221,6 +221,12 @@ test('a teacher types and pastes marks with the keyboard; autosave keeps them', 
     await waitSaved(page, 'the full row');
     const avg = rows(page).nth(full).locator('[data-avg]');
     assert.equal((await avg.innerText()).trim(), '7.7', 'the row average of the TT 22 worked example');
+    // The teacher's comment on the same learner (nhận xét).
+    const comment = 'Tiến bộ rõ ở phần hình học';
+    await cell(page, full, 'note').focus();
+    await page.keyboard.type(comment);
+    await page.keyboard.press('Tab');
+    await waitSaved(page, 'the comment');
     assert.deepEqual(saves.bad, [], 'every save answered 200');
 
     // Everything is still there after a reload.
@@ -234,7 +240,7 @@ test('a teacher types and pastes marks with the keyboard; autosave keeps them', 
       3: { tx1: '6.0', tx2: '9.5' },
       4: { tx1: '', tx2: '10.0' },
       5: { tx1: '', tx2: '' },
-      6: { tx1: '7.0', tx2: '8.5', tx3: '9.0', tx4: '6.0', gk: '7.5', ck: '8.0' },
+      6: { tx1: '7.0', tx2: '8.5', tx3: '9.0', tx4: '6.0', gk: '7.5', ck: '8.0', note: 'Tiến bộ rõ ở phần hình học' },
     };
     for (const [r, want] of Object.entries(expected)) {
       for (const [s, v] of Object.entries(want)) {

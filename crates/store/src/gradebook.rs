@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use truongso_core::DomainError;
 use truongso_core::gradebook::compute::{self, PrimaryLearner, SecondaryLearner};
 use truongso_core::gradebook::curriculum::{self, Mode, SubjectPlan};
-use truongso_core::gradebook::sheet::{self, Cells, Column, Kind};
+use truongso_core::gradebook::sheet::{self, CellValue, Cells, Column, Kind};
 use truongso_core::gradebook::tt27;
 use truongso_core::gradebook::{Level, RuleConfig, RuleSet, TraitLevel};
 use truongso_core::school_year::SchoolYear;
@@ -379,6 +379,8 @@ pub async fn set_deadline<C: ConnectionTrait + TransactionTrait>(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredCell {
     pub value: Option<i32>,
+    /// A comment cell's text.
+    pub text: Option<String>,
     pub version: i32,
 }
 
@@ -408,13 +410,16 @@ struct CellRow {
     subject: String,
     term: u8,
     slot: String,
+    /// Marks and levels.
     value: Option<i32>,
+    /// Comments.
+    text: Option<String>,
     version: i32,
 }
 
 /// A row's cells: `"term.slot"` → (value, or null once cleared; the cell's version). One row per
 /// learner × subject × year keeps a national gradebook at a dozen rows per learner.
-type Packed = BTreeMap<String, (Option<i32>, i32)>;
+type Packed = BTreeMap<String, (Option<CellValue>, i32)>;
 
 fn unpack(json: &str) -> Packed {
     serde_json::from_str(json).unwrap_or_default()
@@ -478,7 +483,11 @@ async fn load_cells<C: ConnectionTrait>(
                 subject: r.subject.clone(),
                 term,
                 slot: slot.to_string(),
-                value,
+                value: value.as_ref().and_then(CellValue::int),
+                text: match value {
+                    Some(CellValue::Text(t)) => Some(t),
+                    _ => None,
+                },
                 version,
             });
         }
@@ -569,6 +578,7 @@ pub async fn sheet<C: ConnectionTrait>(
                         m.slot.clone(),
                         StoredCell {
                             value: m.value,
+                            text: m.text.clone(),
                             version: m.version,
                         },
                     )
@@ -656,7 +666,7 @@ fn refused(e: DomainError) -> CellStatus {
 struct Planned {
     learner_id: Uuid,
     slot: String,
-    value: Option<i32>,
+    value: Option<CellValue>,
     version: i32,
     kind: Kind,
 }
@@ -720,7 +730,7 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
     for (i, w) in writes.iter().enumerate() {
         let Some(column) = columns.iter().find(|c| c.slot == w.slot) else {
             outcomes[i] = Some(refused(DomainError::TooManyMarks {
-                max: columns.len() as u8,
+                max: columns.iter().filter(|c| c.kind != Kind::Note).count() as u8,
             }));
             continue;
         };
@@ -747,7 +757,7 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
             });
             continue;
         }
-        match column.kind.encode(w.value.as_deref().unwrap_or("")) {
+        match column.kind.parse_cell(w.value.as_deref().unwrap_or("")) {
             Ok(value) => planned.push((
                 i,
                 Planned {
@@ -780,23 +790,23 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
     let mut row_ids: HashMap<Uuid, Uuid> = rows.iter().map(|(l, m)| (*l, m.id)).collect();
     let mut dirty: BTreeSet<Uuid> = BTreeSet::new();
     let now = crate::now();
-    let shown = |kind: Kind, v: Option<i32>| v.map(|v| kind.show(v));
+    let shown = |kind: Kind, v: &Option<CellValue>| v.as_ref().map(|v| kind.show_cell(v));
     let mut changes = vec![];
     for (i, p) in &planned {
         let key = cell_key(term, &p.slot);
-        let cur = packed.get(&p.learner_id).and_then(|c| c.get(&key)).copied();
+        let cur = packed.get(&p.learner_id).and_then(|c| c.get(&key)).cloned();
         let status = match cur {
             Some((value, version)) if version != p.version && value != p.value => {
                 let (by, at) = last_writer(&txn, &rows[&p.learner_id], term, &p.slot).await?;
                 CellStatus::Conflict {
-                    value: shown(p.kind, value),
+                    value: shown(p.kind, &value),
                     version,
                     by,
                     at,
                 }
             }
             Some((value, version)) if value == p.value => CellStatus::Saved {
-                value: shown(p.kind, value),
+                value: shown(p.kind, &value),
                 version,
             },
             None if p.value.is_none() => CellStatus::Saved {
@@ -809,7 +819,7 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
                 packed
                     .entry(p.learner_id)
                     .or_default()
-                    .insert(key, (p.value, version + 1));
+                    .insert(key, (p.value.clone(), version + 1));
                 dirty.insert(p.learner_id);
                 changes.push(mark_change(
                     action,
@@ -818,11 +828,11 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
                     plan.code,
                     term,
                     p,
-                    old,
-                    shown(p.kind, old),
+                    &old,
+                    shown(p.kind, &old),
                 ));
                 CellStatus::Saved {
-                    value: shown(p.kind, p.value),
+                    value: shown(p.kind, &p.value),
                     version: version + 1,
                 }
             }
@@ -923,11 +933,14 @@ fn mark_change<'a>(
     subject: &str,
     term: u8,
     p: &Planned,
-    old: Option<i32>,
+    old: &Option<CellValue>,
     old_shown: Option<String>,
 ) -> Change<'a> {
     Change::new(action, "mark", id)
-        .before(old.map(|v| serde_json::json!({"value": v, "shown": old_shown})))
+        .before(
+            old.as_ref()
+                .map(|v| serde_json::json!({"value": v, "shown": old_shown})),
+        )
         .after(serde_json::json!({
             "learner_id": p.learner_id,
             "class_id": class.id,
@@ -935,7 +948,7 @@ fn mark_change<'a>(
             "term": term,
             "slot": p.slot,
             "value": p.value,
-            "shown": p.value.map(|v| p.kind.show(v)),
+            "shown": p.value.as_ref().map(|v| p.kind.show_cell(v)),
         }))
 }
 
@@ -1005,6 +1018,10 @@ pub async fn request_correction<C: ConnectionTrait + TransactionTrait>(
         .any(|r| r.learner_id == learner_id)
     {
         return Err(Error::Conflict(Msg::new("learner_not_in_class")));
+    }
+    // Comments stay open to their teacher's own edits until the lock; corrections are for marks.
+    if column.kind == Kind::Note {
+        return Err(Error::Conflict(Msg::new("correction_not_for_notes")));
     }
     let new_value = column
         .kind
@@ -1271,7 +1288,11 @@ async fn cell_now<C: ConnectionTrait>(
     Ok(load_rows(db, school_year_id, Some(subject), &[learner_id], false)
         .await?
         .first()
-        .and_then(|m| unpack(&m.cells).get(&cell_key(term, slot)).copied()))
+        .and_then(|m| {
+            unpack(&m.cells)
+                .remove(&cell_key(term, slot))
+                .map(|(v, version)| (v.as_ref().and_then(CellValue::int), version))
+        }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1910,7 +1931,7 @@ pub async fn insert_bulk<C: ConnectionTrait>(db: &C, actor: &ActorRef, rows: Vec
         for ((term, slot), value) in r.cells {
             let key = cell_key(term, &slot);
             let version = cells.get(&key).map_or(0, |(_, v)| *v);
-            cells.insert(key, (Some(value), version + 1));
+            cells.insert(key, (Some(CellValue::Int(value)), version + 1));
         }
         mark::Entity::update_many()
             .col_expr(mark::Column::Cells, Expr::value(pack(&cells)))
@@ -1925,7 +1946,7 @@ pub async fn insert_bulk<C: ConnectionTrait>(db: &C, actor: &ActorRef, rows: Vec
             let cells: Packed = r
                 .cells
                 .into_iter()
-                .map(|((term, slot), value)| (cell_key(term, &slot), (Some(value), 1)))
+                .map(|((term, slot), value)| (cell_key(term, &slot), (Some(CellValue::Int(value)), 1)))
                 .collect();
             mark::ActiveModel {
                 id: Set(crate::new_id()),

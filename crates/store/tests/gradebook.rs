@@ -222,8 +222,10 @@ both_backends!(sheet_has_columns_and_roster, |s: Store| async move {
     assert_eq!(sheet.subject.code, "toan");
     assert_eq!(sheet.term, 1);
     let slots: Vec<&str> = sheet.columns.iter().map(|c| c.slot.as_str()).collect();
-    assert_eq!(slots, ["tx1", "tx2", "tx3", "tx4", "gk", "ck"]);
-    assert!(sheet.columns.iter().all(|c| c.kind == Kind::Score && !c.optional));
+    assert_eq!(slots, ["tx1", "tx2", "tx3", "tx4", "gk", "ck", "note"]);
+    let (marks, note) = sheet.columns.split_at(6);
+    assert!(marks.iter().all(|c| c.kind == Kind::Score && !c.optional));
+    assert!(note[0].kind == Kind::Note && note[0].optional);
     let full_roster = gradebook::roster(&s.db, f.class.id).await.unwrap();
     let rows: Vec<Uuid> = sheet.rows.iter().map(|r| r.learner.learner_id).collect();
     assert_eq!(rows, full_roster.iter().map(|r| r.learner_id).collect::<Vec<_>>());
@@ -245,9 +247,12 @@ both_backends!(sheet_has_columns_and_roster, |s: Store| async move {
         .find(|p| p.mode == Mode::Comment)
         .expect("a comment subject");
     let cols = sheet::columns(gdtc, 2, &RuleConfig::default());
-    assert!(cols.iter().all(|c| c.kind == Kind::Comment));
+    assert!(
+        cols.iter()
+            .all(|c| c.kind == Kind::Comment || c.kind == Kind::Note)
+    );
     let slots: Vec<String> = cols.into_iter().map(|c| c.slot).collect();
-    assert_eq!(slots, ["tx1", "tx2", "gk", "ck"]);
+    assert_eq!(slots, ["tx1", "tx2", "gk", "ck", "note"]);
     let retest = gradebook::sheet(&s.db, f.class.id, "toan", 0, today())
         .await
         .unwrap();
@@ -1494,3 +1499,75 @@ both_backends!(
         }
     }
 );
+
+both_backends!(comments_are_saved_beside_the_marks, |s: Store| async move {
+    let f = grade6(&s).await;
+    let l = f.learners[0].learner_id;
+    let text = "  Tiến bộ rõ   ở phần hình học; cần cẩn thận khi tính toán. ";
+    let r = gradebook::save_cells(
+        &s.db,
+        &teacher_a(),
+        f.class.id,
+        "toan",
+        1,
+        &[w(l, "note", text, 0)],
+        today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.cells[0].status,
+        CellStatus::Saved {
+            value: Some("Tiến bộ rõ ở phần hình học; cần cẩn thận khi tính toán.".into()),
+            version: 1
+        }
+    );
+    let sheet = gradebook::sheet(&s.db, f.class.id, "toan", 1, today())
+        .await
+        .unwrap();
+    let row = sheet.rows.iter().find(|r| r.learner.learner_id == l).unwrap();
+    let cell = &row.cells["note"];
+    assert_eq!(
+        (cell.text.as_deref(), cell.value, cell.version),
+        (
+            Some("Tiến bộ rõ ở phần hình học; cần cẩn thận khi tính toán."),
+            None,
+            1
+        )
+    );
+    // A comment is not a mark: the term has no result from it alone.
+    assert_eq!(row.result, None);
+    // Too long a comment is refused; a correction request is for marks only.
+    let long = "x".repeat(1001);
+    let r = gradebook::save_cells(
+        &s.db,
+        &teacher_a(),
+        f.class.id,
+        "toan",
+        1,
+        &[w(l, "note", &long, 1)],
+        today(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        r.cells[0].status,
+        CellStatus::Error { code: "too_long", .. }
+    ));
+    match gradebook::request_correction(
+        &s.db,
+        &teacher_a(),
+        f.class.id,
+        "toan",
+        1,
+        l,
+        "note",
+        Some("khác"),
+        "Ghi nhầm nhận xét",
+    )
+    .await
+    {
+        Err(Error::Conflict(m)) => assert_eq!(m.code, "correction_not_for_notes"),
+        other => panic!("{other:?}"),
+    }
+});

@@ -82,7 +82,7 @@ app_test!(
             .iter()
             .map(|c| c["slot"].as_str().unwrap())
             .collect();
-        assert_eq!(slots, ["tx1", "tx2", "tx3", "tx4", "gk", "ck"]);
+        assert_eq!(slots, ["tx1", "tx2", "tx3", "tx4", "gk", "ck", "note"]);
         let year = s["school_year"].as_str().unwrap().to_string();
         let marks = ["7", "8,5", "9", "6", "7.5", "8"];
         for term in [1, 2] {

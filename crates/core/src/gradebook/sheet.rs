@@ -25,7 +25,29 @@ pub enum Kind {
     Level,
     /// Primary test score, a whole number.
     Test,
+    /// The teacher's comment (nhận xét): free text.
+    Note,
 }
+
+/// What a cell holds: a number for marks and levels, text for comments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum CellValue {
+    Int(i32),
+    Text(String),
+}
+
+impl CellValue {
+    pub fn int(&self) -> Option<i32> {
+        match self {
+            CellValue::Int(v) => Some(*v),
+            CellValue::Text(_) => None,
+        }
+    }
+}
+
+/// Longest comment in one cell.
+pub const MAX_NOTE: usize = 1000;
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
@@ -34,6 +56,26 @@ impl Kind {
             Kind::Comment => "comment",
             Kind::Level => "level",
             Kind::Test => "test",
+            Kind::Note => "note",
+        }
+    }
+
+    /// What a teacher typed → what the cell stores; empty text clears it.
+    pub fn parse_cell(self, input: &str) -> Result<Option<CellValue>, DomainError> {
+        if self == Kind::Note {
+            let text = crate::text::clean(input);
+            if text.chars().count() > MAX_NOTE {
+                return Err(DomainError::TooLong { max: MAX_NOTE });
+            }
+            return Ok((!text.is_empty()).then_some(CellValue::Text(text)));
+        }
+        Ok(self.encode(input)?.map(CellValue::Int))
+    }
+
+    pub fn show_cell(self, v: &CellValue) -> String {
+        match v {
+            CellValue::Int(i) => self.show(*i),
+            CellValue::Text(t) => t.clone(),
         }
     }
 
@@ -54,6 +96,7 @@ impl Kind {
                 SubjectLevel::ChuaHoanThanh => 1,
             },
             Kind::Test => i32::from(TestScore::parse(input)?.value()),
+            Kind::Note => return Err(DomainError::InvalidNumber),
         }))
     }
 
@@ -68,7 +111,7 @@ impl Kind {
                 _ => "C",
             }
             .into(),
-            Kind::Test => value.to_string(),
+            Kind::Test | Kind::Note => value.to_string(),
         }
     }
 }
@@ -92,8 +135,23 @@ fn col(slot: &str, label: &str, kind: Kind) -> Column {
     }
 }
 
-/// The columns of a subject's sheet for one term (1 or 2; 0 = the year's re-test).
+/// The columns of a subject's sheet for one term (1 or 2; 0 = the year's re-test): the marks,
+/// then the teacher's comment on the learner's progress (TT 27 regular assessment by comment;
+/// the subject comment of the TT 22 học bạ).
 pub fn columns(plan: &SubjectPlan, term: u8, cfg: &RuleConfig) -> Vec<Column> {
+    let mut v = mark_columns(plan, term, cfg);
+    if term > 0 {
+        v.push(Column {
+            slot: "note".into(),
+            label: "Nhận xét".into(),
+            kind: Kind::Note,
+            optional: true,
+        });
+    }
+    v
+}
+
+fn mark_columns(plan: &SubjectPlan, term: u8, cfg: &RuleConfig) -> Vec<Column> {
     match (plan.mode, term) {
         (Mode::Level, 0) => {
             if plan.tested {
@@ -165,6 +223,7 @@ pub fn place_label(term: u8, slot: &str) -> String {
         "end_level" => "Cuối kì".to_string(),
         "end_test" => "KT cuối kì".to_string(),
         "retest" => "KT lại".to_string(),
+        "note" => "Nhận xét".to_string(),
         s if s.starts_with("cd") => "Chuyên đề".to_string(),
         s => s.to_uppercase(),
     };
@@ -271,12 +330,22 @@ mod tests {
     fn columns_follow_the_programme() {
         let cfg = RuleConfig::default();
         let slots = |g: u8, code: &str, term: u8| -> Vec<String> {
-            columns(curriculum::subject(g, code).unwrap(), term, &cfg)
+            mark_columns(curriculum::subject(g, code).unwrap(), term, &cfg)
                 .into_iter()
                 .map(|c| c.slot)
                 .collect()
         };
         assert_eq!(slots(7, "toan", 1), ["tx1", "tx2", "tx3", "tx4", "gk", "ck"]);
+        let all = columns(curriculum::subject(4, "toan").unwrap(), 2, &cfg);
+        assert_eq!(
+            (all.last().unwrap().slot.as_str(), all.last().unwrap().kind),
+            ("note", Kind::Note)
+        );
+        assert!(
+            columns(curriculum::subject(7, "toan").unwrap(), 0, &cfg)
+                .iter()
+                .all(|c| c.kind != Kind::Note)
+        );
         assert_eq!(slots(7, "gdcd", 2), ["tx1", "tx2", "gk", "ck"]);
         assert_eq!(slots(10, "vat_li", 1), ["tx1", "tx2", "tx3", "cd1", "gk", "ck"]);
         assert_eq!(slots(10, "gdqpan", 1), ["tx1", "tx2", "gk", "ck"]);
@@ -311,6 +380,16 @@ mod tests {
         assert_eq!(Kind::Score.show(75), "7.5");
         assert_eq!(Kind::Comment.show(0), "CĐ");
         assert_eq!(Kind::Level.show(3), "T");
+        assert_eq!(
+            Kind::Note.parse_cell("  Tiến bộ rõ   ở phần hình học. "),
+            Ok(Some(CellValue::Text("Tiến bộ rõ ở phần hình học.".into())))
+        );
+        assert_eq!(Kind::Note.parse_cell("   "), Ok(None));
+        assert_eq!(
+            Kind::Note.parse_cell(&"a".repeat(1001)),
+            Err(DomainError::TooLong { max: 1000 })
+        );
+        assert_eq!(Kind::Score.parse_cell("7,5"), Ok(Some(CellValue::Int(75))));
     }
 
     #[test]

@@ -145,7 +145,7 @@ pub fn sheet_dto(s: &store::Sheet) -> SheetDto {
                     Some(CellDto {
                         learner_id: r.learner.learner_id,
                         slot: slot.clone(),
-                        value: c.value.map(|v| k.show(v)),
+                        value: c.text.clone().or_else(|| c.value.map(|v| k.show(v))),
                         version: c.version,
                     })
                 })

@@ -380,8 +380,7 @@ pub async fn sheet(
                         slot: c.slot.clone(),
                         kind: c.kind.as_str(),
                         value: stored
-                            .and_then(|x| x.value)
-                            .map(|v| c.kind.show(v))
+                            .and_then(|x| x.text.clone().or_else(|| x.value.map(|v| c.kind.show(v))))
                             .unwrap_or_default(),
                         version: stored.map_or(0, |x| x.version),
                         locked: !editable || !r.learner.current || s.locks.is_locked(&c.slot),
@@ -443,7 +442,7 @@ fn export_value(kind: Kind, v: i32) -> xlsx::Value {
     match kind {
         Kind::Score => xlsx::Value::Score(v.clamp(0, 100) as u16),
         Kind::Test => xlsx::Value::Whole(v.into()),
-        Kind::Comment | Kind::Level => xlsx::Value::Text(kind.show(v)),
+        Kind::Comment | Kind::Level | Kind::Note => xlsx::Value::Text(kind.show(v)),
     }
 }
 
