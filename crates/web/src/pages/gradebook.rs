@@ -93,6 +93,7 @@ pub(crate) fn routes(b: Builder) -> Builder {
             Act(EnterMarks),
             post(request_correction),
         )
+        .add("GET", "/learners/{id}/results", Act(ViewResults), get(card))
         .add(
             "GET",
             "/api/v1/gradebook/marks",
@@ -1211,4 +1212,139 @@ pub async fn decide(
             ))
         }
     }
+}
+
+// ------------------------------------------------------------------ the learner's result card
+
+struct CardSubject {
+    name: String,
+    hk1: String,
+    hk2: String,
+    year: String,
+    retest: String,
+}
+
+struct CardYear {
+    school_year: String,
+    class_name: String,
+    rules: &'static str,
+    primary: bool,
+    subjects: Vec<CardSubject>,
+    learning: [String; 3],
+    conduct: [String; 3],
+    absences: i32,
+    decision: String,
+    award: String,
+}
+
+#[derive(Template)]
+#[template(path = "gradebook_card.html")]
+struct CardPage {
+    l: Layout,
+    name: String,
+    years: Vec<CardYear>,
+}
+
+fn shown_text(s: &truongso_core::gradebook::compute::Shown) -> String {
+    match s {
+        truongso_core::gradebook::compute::Shown::Value(v) => v.clone(),
+        truongso_core::gradebook::compute::Shown::Gap(_) => GAP.into(),
+    }
+}
+
+/// A learner's results, year by year (every class they were enrolled in), computed from the
+/// stored marks with each year's rules: what the family sees and what the học bạ will hold.
+pub async fn card(
+    State(st): State<AppState>,
+    Authed { ctx, p }: Authed,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let (learner, _) = crate::api::learners::authorised(&st, &p, id, Action::ViewResults).await?;
+    let db = &st.store.db;
+    let t = crate::view::Tr(ctx.locale);
+    let mut years = vec![];
+    for e in truongso_store::classes::history(db, id).await? {
+        let Ok(class) = store::class_info(db, e.class_id).await else {
+            continue;
+        };
+        let entry: Vec<_> = store::roster(db, e.class_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.learner_id == id)
+            .collect();
+        let plans = store::class_subjects(db, &class).await?;
+        let Some(r) = store::compute_learners(db, &class, &entry).await?.pop() else {
+            continue;
+        };
+        let name_of = |code: &str| {
+            plans
+                .iter()
+                .find(|p| p.code == code)
+                .map_or(code.to_string(), |p| p.name.to_string())
+        };
+        let mut card = CardYear {
+            school_year: class.school_year.clone(),
+            class_name: class.name.clone(),
+            rules: class.rules.title(),
+            primary: r.primary.is_some(),
+            subjects: vec![],
+            learning: Default::default(),
+            conduct: [
+                level_label(ctx.locale, r.conduct_hk1),
+                level_label(ctx.locale, r.conduct_hk2),
+                String::new(),
+            ],
+            absences: r.absences,
+            decision: r
+                .decision()
+                .map(|d| t.s(&format!("gradebook.decision.{d}")).to_string())
+                .unwrap_or_default(),
+            award: r
+                .award()
+                .map(|a| t.s(&format!("gradebook.award.{a}")).to_string())
+                .unwrap_or_default(),
+        };
+        if let Some(v) = &r.secondary {
+            card.subjects = v
+                .subjects
+                .iter()
+                .map(|s| CardSubject {
+                    name: name_of(&s.subject),
+                    hk1: shown_text(&s.hk1),
+                    hk2: shown_text(&s.hk2),
+                    year: shown_text(&s.year),
+                    retest: s.retest.clone().unwrap_or_default(),
+                })
+                .collect();
+            let lv = |l: &Option<truongso_core::gradebook::compute::LevelView>| {
+                level_label(ctx.locale, l.as_ref().map(|l| l.level))
+            };
+            card.learning = [lv(&v.learning.hk1), lv(&v.learning.hk2), lv(&v.learning.year)];
+            card.conduct[2] = level_label(ctx.locale, v.conduct_year);
+        }
+        if let Some(pr) = &r.primary {
+            card.subjects = pr
+                .subjects
+                .iter()
+                .map(|s| CardSubject {
+                    name: name_of(&s.subject),
+                    hk1: String::new(),
+                    hk2: String::new(),
+                    year: s.level.map(str::to_string).unwrap_or_else(|| GAP.into()),
+                    retest: s.test.map(|t| t.to_string()).unwrap_or_default(),
+                })
+                .collect();
+            card.learning[2] = pr
+                .evaluation
+                .map(|e| t.s(&format!("gradebook.evaluation.{}", e.as_str())).to_string())
+                .unwrap_or_default();
+        }
+        years.push(card);
+    }
+    years.reverse();
+    Ok(page(&CardPage {
+        l: Layout::new(&ctx, format!("{} — {}", t.s("gradebook.card"), learner.full_name)),
+        name: learner.full_name,
+        years,
+    }))
 }

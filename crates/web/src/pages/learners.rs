@@ -67,6 +67,8 @@ struct DetailPage {
     reasons: &'static [(&'static str, &'static str)],
     /// Health and guardian sections (`pages::health`).
     x: health::LearnerSections,
+    /// May open the result card (`pages::gradebook::card`).
+    can_results: bool,
 }
 
 pub async fn show(
@@ -147,9 +149,18 @@ pub(crate) async fn detail(
     } else {
         vec![]
     };
+    let can_results = p.can(
+        Action::ViewResults,
+        Resource::Learner {
+            school: &school,
+            class_id: learner.class_id,
+            learner_id: learner.id,
+        },
+    );
     let page_data = DetailPage {
         l,
         x,
+        can_results,
         cccd,
         ethnicity: label(codes::DAN_TOC, &learner.ethnicity),
         status: codes::learner_status_label(&learner.status)

@@ -207,6 +207,24 @@ pub fn cases(t: &Targets) -> Vec<Case> {
         let s = t.s.clone();
         add(
             "GET",
+            "/learners/{id}/results",
+            format!("/learners/{lid}/results"),
+            Body::None,
+            Box::new(move |a, _| {
+                can(
+                    a,
+                    Action::ViewResults,
+                    Resource::Learner {
+                        school: &s,
+                        class_id: Some(k),
+                        learner_id: lid,
+                    },
+                )
+            }),
+        );
+        let s = t.s.clone();
+        add(
+            "GET",
             "/api/v1/learners/{id}/results",
             format!("/api/v1/learners/{lid}/results"),
             Body::None,
