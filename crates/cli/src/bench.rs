@@ -6,7 +6,11 @@
 //! `truongso bench search|classes|import --base URL`: the same load generator against a server
 //! that is already running (e.g. the 1,000,000-learner demo on PostgreSQL), signed in as demo
 //! accounts: learner search, the class list (page and API), and a 10,000-row XLSX import
-//! followed to completion through `/api/v1/jobs/{id}`.
+//! followed to completion through `/api/v1/jobs/{id}`; the gradebook (sheet page, marks API,
+//! saving a whole column).
+//!
+//! `truongso bench results`: year-end results of a school year computed and stored straight on
+//! the database.
 
 use anyhow::{Context, bail};
 use std::process::Stdio;
@@ -565,5 +569,519 @@ pub async fn import(
         println!("{} errors, first: {}", errors.len(), errors[0]);
         bail!("the import failed");
     }
+    Ok(())
+}
+
+/// N requests of one kind, one after another: latency percentiles and the worst.
+struct Timed {
+    name: String,
+    requests: usize,
+    errors: usize,
+    mean: f64,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Timed {
+    fn new(name: impl Into<String>, mut lat: Vec<f64>, errors: usize) -> Self {
+        lat.sort_by(|a, b| a.partial_cmp(b).expect("latencies are finite"));
+        Self {
+            name: name.into(),
+            requests: lat.len(),
+            errors,
+            mean: lat.iter().sum::<f64>() / lat.len().max(1) as f64,
+            p50: percentile(&lat, 50.0),
+            p95: percentile(&lat, 95.0),
+            p99: percentile(&lat, 99.0),
+            max: lat.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+fn print_timed(results: &[Timed]) {
+    println!("| target | requests | errors | mean ms | p50 ms | p95 ms | p99 ms | max ms |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for s in results {
+        println!(
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            s.name, s.requests, s.errors, s.mean, s.p50, s.p95, s.p99, s.max
+        );
+    }
+}
+
+/// `n` GETs of `url` one after another (after five unmeasured ones), as the session.
+async fn get_n(s: &Session, name: String, url: &str, n: usize) -> anyhow::Result<Timed> {
+    let get = || s.client.get(url).header("cookie", &s.cookie).send();
+    for _ in 0..n.min(5) {
+        get().await?.bytes().await?;
+    }
+    let (mut lat, mut errors) = (Vec::with_capacity(n), 0);
+    for _ in 0..n {
+        let t0 = Instant::now();
+        match get().await {
+            Ok(r) if r.status().is_success() => {
+                r.bytes().await?;
+                lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+            _ => errors += 1,
+        }
+    }
+    Ok(Timed::new(name, lat, errors))
+}
+
+/// What `bench gradebook` measures, on a server that is already running.
+pub struct GradebookOpts {
+    pub base: String,
+    pub requests: usize,
+    /// The subject teacher (enters marks).
+    pub user: String,
+    /// Also measured reading the largest class of their school (None: skipped).
+    pub principal: Option<String>,
+    /// The subject the principal reads (one whose sheet the demo has filled this term).
+    pub principal_subject: String,
+    pub subject: String,
+    pub term: u8,
+    /// The teacher's class by name; default the largest class the teacher has the subject in.
+    pub class: Option<String>,
+    /// The column saved; default the sheet's first unlocked score column.
+    pub slot: Option<String>,
+}
+
+/// The classes a signed-in account sees (`/api/v1/classes`, of a school or their own), as
+/// (id, name, learners on the roll, grade).
+async fn classes_of(
+    s: &Session,
+    base: &str,
+    school: Option<&str>,
+) -> anyhow::Result<Vec<(String, String, i64, i64)>> {
+    let url = match school {
+        Some(id) => format!("{base}/api/v1/classes?school_id={id}"),
+        None => format!("{base}/api/v1/classes"),
+    };
+    let (status, list) = s.get_json(&url).await?;
+    anyhow::ensure!(status.is_success(), "GET {url}: {status}");
+    Ok(list
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or_default().to_string(),
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["learners"].as_i64().unwrap_or(0),
+                c["grade"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect())
+}
+
+fn marks_url(base: &str, class_id: &str, subject: &str, term: u8) -> String {
+    format!("{base}/api/v1/gradebook/marks?class_id={class_id}&subject={subject}&term={term}")
+}
+
+/// Rows and columns of a sheet as the marks API returns it.
+async fn sheet_of(s: &Session, url: &str) -> anyhow::Result<serde_json::Value> {
+    let (status, sheet) = s.get_json(url).await?;
+    anyhow::ensure!(status.is_success(), "GET {url}: {status} {sheet}");
+    Ok(sheet)
+}
+
+/// The gradebook of one class: N saves of one whole column (every learner of the class), then
+/// the sheet page and the marks API read N times each, as the subject teacher; then the same
+/// reads as the principal on the largest class of the school.
+///
+/// The saves write real marks into the running demo: each save writes every cell of the
+/// column with a value different from the one before (so every cell is written, versioned and
+/// audited), with the versions the previous answer returned; at the end the column is put
+/// back as it was (cleared, for the demo's empty sheet of 6A1), which leaves the cells'
+/// history in the audit chain.
+pub async fn gradebook(o: GradebookOpts) -> anyhow::Result<()> {
+    let base = o.base.trim_end_matches('/');
+    let n = o.requests;
+    let s = Session::open(base, &o.user, 1).await?;
+    let (_, me) = s.get_json(&format!("{base}/api/v1/me")).await?;
+    let mine: Vec<String> = me["grants"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|g| g["scope_kind"] == "class_subject" && g["subject"] == o.subject.as_str())
+        .filter_map(|g| g["class_id"].as_str().map(str::to_string))
+        .collect();
+    let mut own: Vec<_> = classes_of(&s, base, None)
+        .await?
+        .into_iter()
+        .filter(|c| mine.contains(&c.0))
+        .filter(|c| o.class.as_ref().is_none_or(|name| &c.1 == name))
+        .collect();
+    own.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+    let (class_id, class_name, roll, _) = own
+        .first()
+        .cloned()
+        .with_context(|| format!("{} does not teach {} in such a class", o.user, o.subject))?;
+    let api = marks_url(base, &class_id, &o.subject, o.term);
+    let page = format!("{base}/gradebook/{class_id}/{}?term={}", o.subject, o.term);
+    let sheet = sheet_of(&s, &api).await?;
+    let rows = sheet["rows"].as_array().cloned().unwrap_or_default();
+    let columns = sheet["columns"].as_array().cloned().unwrap_or_default();
+    println!(
+        "{}: class {class_name} ({}), subject {}, term {}: {roll} learners on the roll, {} rows on the sheet, columns {}",
+        o.user,
+        sheet["school_year"].as_str().unwrap_or_default(),
+        o.subject,
+        o.term,
+        rows.len(),
+        columns
+            .iter()
+            .map(|c| format!(
+                "{}{}",
+                c["slot"].as_str().unwrap_or_default(),
+                if c["locked"] == true { " (locked)" } else { "" }
+            ))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    if rows.len() < 45 {
+        println!(
+            "NOTE: the teacher's class has {} learners, fewer than the 45 the target is set for; \
+             the principal's figures below are for the largest class of the school",
+            rows.len()
+        );
+    }
+    // Saves of one whole column.
+    let slot = match &o.slot {
+        Some(slot) => slot.clone(),
+        None => columns
+            .iter()
+            .find(|c| c["kind"] == "score" && c["locked"] != true)
+            .and_then(|c| c["slot"].as_str())
+            .context("the sheet has no unlocked score column")?
+            .to_string(),
+    };
+    let mut cells: Vec<(String, Option<String>, i64)> = rows
+        .iter()
+        .filter_map(|r| r["learner_id"].as_str())
+        .map(|id| {
+            let stored = sheet["cells"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["learner_id"] == id && c["slot"] == slot.as_str());
+            (
+                id.to_string(),
+                stored.and_then(|c| c["value"].as_str()).map(str::to_string),
+                stored.and_then(|c| c["version"].as_i64()).unwrap_or(0),
+            )
+        })
+        .collect();
+    let original: Vec<Option<String>> = cells.iter().map(|c| c.1.clone()).collect();
+    const VALUES: [&str; 6] = ["6,5", "7", "7,5", "8", "8,5", "9"];
+    let put = |cells: &[(String, Option<String>, i64)], values: &[Option<String>]| {
+        let body = serde_json::json!({
+            "class_id": class_id,
+            "subject": o.subject,
+            "term": o.term,
+            "cells": cells.iter().zip(values).map(|((id, _, version), value)| serde_json::json!({
+                "learner_id": id, "slot": slot, "value": value, "version": version,
+            })).collect::<Vec<_>>(),
+        });
+        s.client
+            .put(format!("{base}/api/v1/gradebook/marks"))
+            .header("cookie", &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .json(&body)
+            .send()
+    };
+    // Takes the versions an answer returns; the number of cells not saved and the first of them.
+    let take = |cells: &mut Vec<(String, Option<String>, i64)>, answer: &serde_json::Value| {
+        let mut refused = (0, None);
+        for c in answer["cells"].as_array().into_iter().flatten() {
+            if c["status"] != "saved" {
+                refused.0 += 1;
+                refused.1.get_or_insert_with(|| c.to_string());
+                continue;
+            }
+            if let Some(x) = cells.iter_mut().find(|x| c["learner_id"] == x.0.as_str()) {
+                x.2 = c["version"].as_i64().unwrap_or(x.2);
+            }
+        }
+        refused
+    };
+    let mut save_lat = Vec::with_capacity(n);
+    let (mut save_errors, mut first_refusal) = (0, None);
+    let mut first_save = None;
+    for i in 0..n + 2 {
+        let values: Vec<Option<String>> = (0..cells.len())
+            .map(|k| Some(VALUES[(k + i) % VALUES.len()].to_string()))
+            .collect();
+        let t0 = Instant::now();
+        let r = put(&cells, &values).await?;
+        let status = r.status();
+        let answer: serde_json::Value = r.json().await.unwrap_or_default();
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let (refused, first) = take(&mut cells, &answer);
+        if !status.is_success() || refused > 0 {
+            save_errors += 1;
+            first_refusal = first_refusal.or(first).or(Some(format!("{status} {answer}")));
+            continue;
+        }
+        // The first two are not counted: the first creates the learner × subject rows of an
+        // empty sheet, the second is the first update.
+        match i {
+            0 => first_save = Some(ms),
+            1 => {}
+            _ => save_lat.push(ms),
+        }
+    }
+    let saves = Timed::new(
+        format!(
+            "`PUT /api/v1/gradebook/marks`, one column ({slot}) of {} cells, {}",
+            cells.len(),
+            o.user
+        ),
+        save_lat,
+        save_errors,
+    );
+    // The teacher's reads, while the saved column holds a mark for every learner.
+    let mut results = vec![];
+    results.push(
+        get_n(
+            &s,
+            format!(
+                "`GET /gradebook/{{class}}/{}?term={}` page, {class_name} ({} rows, {slot} filled), {}",
+                o.subject,
+                o.term,
+                rows.len(),
+                o.user
+            ),
+            &page,
+            n,
+        )
+        .await?,
+    );
+    results.push(
+        get_n(
+            &s,
+            format!(
+                "`GET /api/v1/gradebook/marks`, {}, {class_name} ({} rows, {slot} filled), {}",
+                o.subject,
+                rows.len(),
+                o.user
+            ),
+            &api,
+            n,
+        )
+        .await?,
+    );
+
+    results.push(saves);
+    let r = put(&cells, &original).await?;
+    let restored = r.status().is_success() && take(&mut cells, &r.json().await.unwrap_or_default()).0 == 0;
+    println!(
+        "saves: column {slot}, {} cells a save, values alternating so each save writes every cell; first save {:.1} ms (not counted){}; column put back as it was: {}",
+        cells.len(),
+        first_save.unwrap_or(f64::NAN),
+        first_refusal
+            .map(|f| format!("; first refusal: {f}"))
+            .unwrap_or_default(),
+        if restored { "yes" } else { "NO" }
+    );
+
+    if let Some(principal) = &o.principal {
+        let p = Session::open(base, principal, 1).await?;
+        let school = p.school_id(base).await?;
+        let mut all = classes_of(&p, base, Some(&school)).await?;
+        all.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+        let (class_id, class_name, roll, grade) =
+            all.first().cloned().context("the school has no classes")?;
+        let subject = &o.principal_subject;
+        let api = marks_url(base, &class_id, subject, o.term);
+        let sheet = sheet_of(&p, &api).await?;
+        let rows = sheet["rows"].as_array().map_or(0, Vec::len);
+        let filled = sheet["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| !c["value"].is_null())
+            .count();
+        println!(
+            "{principal}: largest class of the school {class_name} (grade {grade}), {roll} learners on the roll, {rows} rows and {filled} marks on its {subject} sheet"
+        );
+        let page = format!("{base}/gradebook/{class_id}/{subject}?term={}", o.term);
+        let what = format!("{class_name} ({rows} rows, {filled} marks), {principal}");
+        results.push(
+            get_n(
+                &p,
+                format!(
+                    "`GET /gradebook/{{class}}/{subject}?term={}` page, {what}",
+                    o.term
+                ),
+                &page,
+                n,
+            )
+            .await?,
+        );
+        results.push(
+            get_n(
+                &p,
+                format!("`GET /api/v1/gradebook/marks`, {subject}, {what}"),
+                &api,
+                n,
+            )
+            .await?,
+        );
+    }
+    println!("\n{n} requests per target, one at a time (5 unmeasured first for reads, 2 for saves)\n");
+    print_timed(&results);
+    Ok(())
+}
+
+/// Year-end results of one school year in every school, computed and stored straight on the
+/// database (no server). The year's stored results are deleted first (inside the bench, outside
+/// the audit chain), so that what is measured computes every learner and writes every result
+/// (`compute_class` skips results that did not change). Marks, summaries and everything else
+/// are left as they are.
+///
+/// Two passes: `gradebook::compute_year` as the product runs it, then the same steps per class
+/// (`class_info`, `roster`, `compute_learners`, `store_results`) over everyone enrolled in the
+/// class, which is what the demo generator stores for last year. The second differs from
+/// `compute_class` only in not keeping just the learners still in the class: after the
+/// rollover every learner of a past year is in this year's class, and `compute_year` then
+/// computes nobody. Whatever the first pass stored, the second finds unchanged and does not
+/// rewrite (the "written" column says what each pass wrote). With `recheck`, the second pass
+/// runs again, where nothing changes and nothing is written.
+pub async fn results(store: &truongso_store::Store, school_year: &str, recheck: bool) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+    use truongso_store::entity::{class, mark, school_year as sy, year_result};
+    use truongso_store::gradebook as gb;
+    let db = &store.db;
+    let years: Vec<uuid::Uuid> = sy::Entity::find()
+        .filter(sy::Column::Name.eq(school_year))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|y| y.id)
+        .collect();
+    anyhow::ensure!(!years.is_empty(), "no school has a school year {school_year}");
+    let count_results = || {
+        year_result::Entity::find()
+            .filter(year_result::Column::SchoolYearId.is_in(years.clone()))
+            .count(db)
+    };
+    let marks = mark::Entity::find()
+        .filter(mark::Column::SchoolYearId.is_in(years.clone()))
+        .count(db)
+        .await?;
+    println!(
+        "{school_year}: {} schools, {marks} marks rows (learner × subject), {} stored results",
+        years.len(),
+        count_results().await?
+    );
+    let t0 = Instant::now();
+    let deleted = year_result::Entity::delete_many()
+        .filter(year_result::Column::SchoolYearId.is_in(years.clone()))
+        .exec(db)
+        .await?
+        .rows_affected;
+    println!(
+        "deleted {deleted} stored results in {:.1} s\n",
+        t0.elapsed().as_secs_f64()
+    );
+    let actor = truongso_store::ActorRef::system("bench");
+    println!("| pass | classes | learners computed | results written | seconds | learners/s |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let row = |pass: &str, classes: usize, learners: usize, written: u64, secs: f64| {
+        println!(
+            "| {pass} | {classes} | {learners} | {written} | {secs:.1} | {:.0} |",
+            learners as f64 / secs
+        );
+    };
+
+    let before = count_results().await?;
+    let t0 = Instant::now();
+    let (mut classes, mut learners) = (0, 0);
+    for y in &years {
+        let (c, l) = gb::compute_year(db, &actor, *y).await?;
+        classes += c;
+        learners += l;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    row(
+        "`compute_year`",
+        classes,
+        learners,
+        count_results().await? - before,
+        secs,
+    );
+
+    let mut passes = vec!["every class, everyone enrolled"];
+    if recheck {
+        passes.push("the same again (nothing changed)");
+    }
+    // Per pass and level (primary TT 27, secondary TT 22): learners, seconds reading and
+    // computing, seconds storing.
+    let mut split = vec![];
+    for pass in passes {
+        let t0 = Instant::now();
+        let (mut classes, mut learners, mut written) = (0, 0, 0);
+        let mut level = [(0usize, 0f64, 0f64); 2];
+        for y in &years {
+            let ids: Vec<uuid::Uuid> = class::Entity::find()
+                .filter(class::Column::SchoolYearId.eq(*y))
+                .filter(class::Column::Grade.between(1, 12))
+                .order_by_asc(class::Column::Name)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            for id in ids {
+                let t1 = Instant::now();
+                let info = gb::class_info(db, id).await?;
+                let roster = gb::roster(db, id).await?;
+                let results = gb::compute_learners(db, &info, &roster).await?;
+                let t2 = Instant::now();
+                written += gb::store_results(db, &actor, &info, &results).await? as u64;
+                let l = &mut level[usize::from(info.grade >= 6)];
+                l.0 += results.len();
+                l.1 += (t2 - t1).as_secs_f64();
+                l.2 += t2.elapsed().as_secs_f64();
+                classes += 1;
+                learners += results.len();
+            }
+        }
+        row(pass, classes, learners, written, t0.elapsed().as_secs_f64());
+        split.push((pass, level));
+    }
+    println!(
+        "
+| pass | level | learners | s reading and computing | s storing | learners/s |"
+    );
+    println!("|---|---|---:|---:|---:|---:|");
+    for (pass, level) in split {
+        for (name, (n, compute, store)) in ["primary (TT 27)", "secondary (TT 22)"].iter().zip(level) {
+            println!(
+                "| {pass} | {name} | {n} | {compute:.1} | {store:.1} | {:.0} |",
+                n as f64 / (compute + store)
+            );
+        }
+    }
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    println!(
+        "\nstored results now: {} (before the bench: {deleted}); peak resident memory {} MiB",
+        count_results().await?,
+        peak / 1024
+    );
     Ok(())
 }

@@ -130,6 +130,46 @@ enum BenchCmd {
         #[arg(long, default_value = "vanthu.thcs")]
         user: String,
     },
+    /// The gradebook on a running server: the sheet page and the marks API read N times, N
+    /// saves of a whole column as the subject teacher, the same reads as the principal on the
+    /// largest class of the school. The saves write into the demo; the column is put back.
+    Gradebook {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        /// Requests per target, one at a time.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// The subject teacher (their largest class with `--subject`).
+        #[arg(long, default_value = "gvbm.thcs")]
+        user: String,
+        /// Reads the largest class of the school as this account too ("" to skip).
+        #[arg(long, default_value = "hieutruong.thcs")]
+        principal: String,
+        /// The subject the principal reads (the demo fills it to mid-term this semester).
+        #[arg(long, default_value = "ngu_van")]
+        principal_subject: String,
+        #[arg(long, default_value = "toan")]
+        subject: String,
+        #[arg(long, default_value_t = 1)]
+        term: u8,
+        /// One of the teacher's classes by name (default: the largest).
+        #[arg(long)]
+        class: Option<String>,
+        /// The column saved (default: the first unlocked score column).
+        #[arg(long)]
+        slot: Option<String>,
+    },
+    /// Year-end results of a school year in every school, computed and stored on the
+    /// configured database (no server): `compute_year`, then every class over everyone
+    /// enrolled. Deletes that year's stored results first so that every result is computed and
+    /// written; leaves everything else as it is.
+    Results {
+        #[arg(long, default_value = "2025-2026")]
+        school_year: String,
+        /// Then a second pass over the same year, where nothing changes.
+        #[arg(long)]
+        recheck: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -331,6 +371,39 @@ async fn main() -> anyhow::Result<()> {
                 concurrency: 1,
             };
             bench::import(opts, &store, &user, rows).await
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Gradebook {
+                    base,
+                    requests,
+                    user,
+                    principal,
+                    principal_subject,
+                    subject,
+                    term,
+                    class,
+                    slot,
+                },
+        } => {
+            bench::gradebook(bench::GradebookOpts {
+                base,
+                requests,
+                user,
+                principal: (!principal.is_empty()).then_some(principal),
+                principal_subject,
+                subject,
+                term,
+                class,
+                slot,
+            })
+            .await
+        }
+        Cmd::Bench {
+            cmd: BenchCmd::Results { school_year, recheck },
+        } => {
+            let store = Store::connect(&cfg.database_url).await?;
+            bench::results(&store, &school_year, recheck).await
         }
         Cmd::Audit {
             cmd: AuditCmd::Verify,

@@ -360,6 +360,19 @@ async fn school_records<C: ConnectionTrait>(
             classes.push((id, *grade, cname, homeroom));
         }
     }
+    // The model class is a full class of 45 (the THCS maximum, the size the gradebook
+    // benchmarks are set for) whenever its grade has the learners: they are taken from the
+    // grade's other classes, so the school's share is unchanged.
+    if is_model && let Some(m) = classes.iter().position(|c| c.2 == "6A1") {
+        while sizes[m] < 45 {
+            let donor = (0..classes.len())
+                .filter(|&k| k != m && classes[k].1 == classes[m].1 && sizes[k] > 1)
+                .max_by_key(|&k| sizes[k]);
+            let Some(k) = donor else { break };
+            sizes[k] -= 1;
+            sizes[m] += 1;
+        }
+    }
 
     // Learners, their guardians, enrolment and status history, one check-up each.
     let start_year = year.starts_on.year();
