@@ -1742,11 +1742,47 @@ pub async fn compute_class<C: ConnectionTrait + TransactionTrait>(
     class_id: Uuid,
 ) -> Result<Vec<LearnerResult>> {
     let class = class_info(db, class_id).await?;
-    let roster = roster(db, class_id).await?;
-    let current: Vec<RosterEntry> = roster.into_iter().filter(|r| r.current).collect();
-    let results = compute_learners(db, &class, &current).await?;
+    let members = year_members(db, &class).await?;
+    let results = compute_learners(db, &class, &members).await?;
     store_results(db, actor, &class, &results).await?;
     Ok(results)
+}
+
+/// The learners whose year a class closes: in a class of the year in progress, those on its
+/// roll; in a past year's class (everyone has moved on since), those whose last class of that
+/// year it was.
+pub async fn year_members<C: ConnectionTrait>(db: &C, class: &ClassInfo) -> Result<Vec<RosterEntry>> {
+    let roster = roster(db, class.id).await?;
+    if roster.iter().any(|r| r.current) {
+        return Ok(roster.into_iter().filter(|r| r.current).collect());
+    }
+    let year_classes: BTreeSet<Uuid> = class::Entity::find()
+        .filter(class::Column::SchoolYearId.eq(class.school_year_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let ids: Vec<Uuid> = roster.iter().map(|r| r.learner_id).collect();
+    let mut last: HashMap<Uuid, (NaiveDate, Uuid)> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for e in class_enrolment::Entity::find()
+            .filter(class_enrolment::Column::LearnerId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            if year_classes.contains(&e.class_id) {
+                let slot = last.entry(e.learner_id).or_insert((e.from_date, e.class_id));
+                if e.from_date >= slot.0 {
+                    *slot = (e.from_date, e.class_id);
+                }
+            }
+        }
+    }
+    Ok(roster
+        .into_iter()
+        .filter(|r| last.get(&r.learner_id).is_some_and(|(_, c)| *c == class.id))
+        .collect())
 }
 
 pub async fn store_results<C: ConnectionTrait + TransactionTrait>(

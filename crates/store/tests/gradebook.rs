@@ -1485,6 +1485,14 @@ both_backends!(
             stored += results.len();
         }
         assert!(stored > 0);
+        // The year-end batch recomputes a past year too (everyone has moved on to this year's
+        // classes): the same learners, nothing rewritten because nothing changed.
+        let events = audit::count(&s.db).await.unwrap();
+        let (_, learners) = gradebook::compute_year(&s.db, &ActorRef::system("test"), last.id)
+            .await
+            .unwrap();
+        assert_eq!(learners, stored);
+        assert_eq!(audit::count(&s.db).await.unwrap(), events);
         // The rollover reads them: promoted → promote, retained → repeat.
         let outcomes = gradebook::outcomes(&s.db, last.id).await.unwrap();
         assert_eq!(outcomes.len(), stored);

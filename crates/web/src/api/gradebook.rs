@@ -494,11 +494,7 @@ pub async fn class_results(
     Path(id): Path<Uuid>,
 ) -> ApiResult<ResultsDto> {
     let (class, _) = class_for(&st, &p, id, Action::ViewResults).await?;
-    let roster: Vec<_> = store::roster(&st.store.db, id)
-        .await?
-        .into_iter()
-        .filter(|r| r.current)
-        .collect();
+    let roster = store::year_members(&st.store.db, &class).await?;
     let results = store::compute_learners(&st.store.db, &class, &roster).await?;
     Ok(Json(results_dto(&class, &results)))
 }

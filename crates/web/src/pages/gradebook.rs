@@ -591,11 +591,7 @@ pub async fn summary(
         },
     );
     let db = &st.store.db;
-    let roster: Vec<_> = store::roster(db, class_id)
-        .await?
-        .into_iter()
-        .filter(|r| r.current)
-        .collect();
+    let roster = store::year_members(db, &class).await?;
     let ids: Vec<Uuid> = roster.iter().map(|r| r.learner_id).collect();
     let sums = store::summaries(db, class.school_year_id, &ids).await?;
     let results = store::compute_learners(db, &class, &roster).await?;
@@ -796,11 +792,7 @@ async fn class_results(
 ) -> AppResult<ClassResults> {
     let (class, _) = class_for(st, p, class_id, Action::ViewResults).await?;
     let db = &st.store.db;
-    let roster: Vec<_> = store::roster(db, class_id)
-        .await?
-        .into_iter()
-        .filter(|r| r.current)
-        .collect();
+    let roster = store::year_members(db, &class).await?;
     let results = store::compute_learners(db, &class, &roster).await?;
     let plans = store::class_subjects(db, &class).await?;
     let t = crate::view::Tr(locale);
