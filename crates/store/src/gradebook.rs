@@ -495,6 +495,16 @@ async fn load_cells<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The marks and levels of a packed row, as the rules read them.
+fn packed_values(p: &Packed) -> Cells {
+    p.iter()
+        .filter_map(|(k, (v, _))| {
+            let (term, slot) = k.split_once('.')?;
+            Some(((term.parse().ok()?, slot.to_string()), v.as_ref()?.int()?))
+        })
+        .collect()
+}
+
 fn values(rows: &[&CellRow]) -> Cells {
     rows.iter()
         .filter_map(|m| m.value.map(|v| ((m.term, m.slot.clone()), v)))
@@ -889,19 +899,14 @@ async fn write_cells<C: ConnectionTrait + TransactionTrait>(
     }
     txn.commit().await?;
 
-    let touched: Vec<Uuid> = learner_ids;
-    let after = load_cells(db, class.school_year_id, Some(plan.code), &touched).await?;
-    let mut by_learner: HashMap<Uuid, Vec<&CellRow>> = HashMap::new();
-    for m in &after {
-        by_learner.entry(m.learner_id).or_default().push(m);
-    }
-    let rows = touched
+    // The rows as just written: their results need no second read.
+    let rows = learner_ids
         .iter()
         .map(|l| RowResult {
             learner_id: *l,
             result: term_result(
                 plan,
-                &values(by_learner.get(l).map(Vec::as_slice).unwrap_or(&[])),
+                &packed.get(l).map(packed_values).unwrap_or_default(),
                 term,
                 class.rules,
                 &cfg,
@@ -955,7 +960,7 @@ fn mark_change<'a>(
 // ---------------------------------------------------------------------------------------------
 // Corrections after a lock.
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Correction {
     pub id: Uuid,
     pub class_id: Uuid,

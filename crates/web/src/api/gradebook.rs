@@ -9,7 +9,6 @@ use crate::ctx::{Authed, Principal};
 use crate::error::{AppError, AppResult};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use truongso_core::auth::{Action, Resource};
 use truongso_core::gradebook::compute;
@@ -20,6 +19,13 @@ use truongso_store::org;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+/// A class with its rules, and the path of its school (what every policy check needs).
+async fn located(st: &AppState, class_id: Uuid) -> AppResult<(ClassInfo, OrgPath)> {
+    let class = store::class_info(&st.store.db, class_id).await?;
+    let school = org::get(&st.store.db, class.school_id).await?.path;
+    Ok((class, school))
+}
+
 /// The class (with its rules) and its school path, if the caller may `action` on it.
 pub async fn class_for(
     st: &AppState,
@@ -27,8 +33,7 @@ pub async fn class_for(
     class_id: Uuid,
     action: Action,
 ) -> AppResult<(ClassInfo, OrgPath)> {
-    let class = store::class_info(&st.store.db, class_id).await?;
-    let school = org::get(&st.store.db, class.school_id).await?.path;
+    let (class, school) = located(st, class_id).await?;
     p.require(
         action,
         Resource::Class {
@@ -47,8 +52,7 @@ pub async fn subject_for(
     subject: &str,
     action: Action,
 ) -> AppResult<(ClassInfo, OrgPath)> {
-    let class = store::class_info(&st.store.db, class_id).await?;
-    let school = org::get(&st.store.db, class.school_id).await?.path;
+    let (class, school) = located(st, class_id).await?;
     p.require(
         action,
         Resource::ClassSubject {
@@ -324,55 +328,13 @@ pub struct CorrectionBody {
     pub reason: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct CorrectionDto {
-    pub id: Uuid,
-    pub class_name: String,
-    pub learner_name: String,
-    pub subject: String,
-    pub term: i32,
-    pub slot: String,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    pub reason: String,
-    /// `pending`, `approved`, `rejected`.
-    pub status: String,
-    pub requested_by: String,
-    pub requested_at: DateTime<Utc>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub decision_note: Option<String>,
-}
-
-impl From<store::Correction> for CorrectionDto {
-    fn from(c: store::Correction) -> Self {
-        Self {
-            id: c.id,
-            class_name: c.class_name,
-            learner_name: c.learner_name,
-            subject: c.subject,
-            term: c.term,
-            slot: c.slot,
-            old_value: c.old_value,
-            new_value: c.new_value,
-            reason: c.reason,
-            status: c.status,
-            requested_by: c.requested_by,
-            requested_at: c.requested_at,
-            decided_by: c.decided_by,
-            decided_at: c.decided_at,
-            decision_note: c.decision_note,
-        }
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/gradebook/corrections", tag = "gradebook", request_body = CorrectionBody,
-    responses((status = 200, body = CorrectionDto), (status = 403, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
+    responses((status = 200, body = store::Correction), (status = 403, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
 pub async fn request_correction(
     State(st): State<AppState>,
     Authed { p, .. }: Authed,
     ApiJson(b): ApiJson<CorrectionBody>,
-) -> ApiResult<CorrectionDto> {
+) -> ApiResult<store::Correction> {
     subject_for(&st, &p, b.class_id, &b.subject, Action::EnterMarks).await?;
     let c = store::request_correction(
         &st.store.db,
@@ -386,7 +348,7 @@ pub async fn request_correction(
         &b.reason,
     )
     .await?;
-    Ok(Json(c.into()))
+    Ok(Json(c))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -399,20 +361,19 @@ pub struct DecisionBody {
 /// The correction, if the caller leads its school.
 pub async fn correction_for(st: &AppState, p: &Principal, id: Uuid) -> AppResult<store::Correction> {
     let c = store::correction(&st.store.db, id).await?;
-    let class = store::class_info(&st.store.db, c.class_id).await?;
-    let school = org::get(&st.store.db, class.school_id).await?.path;
+    let (_, school) = located(st, c.class_id).await?;
     p.require(Action::ManageGradebook, Resource::OrgUnit(&school))?;
     Ok(c)
 }
 
 #[utoipa::path(post, path = "/api/v1/gradebook/corrections/{id}/decision", tag = "gradebook", params(("id" = Uuid, Path)), request_body = DecisionBody,
-    responses((status = 200, body = CorrectionDto), (status = 403, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody)))]
+    responses((status = 200, body = store::Correction), (status = 403, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody)))]
 pub async fn decide_correction(
     State(st): State<AppState>,
     Authed { p, .. }: Authed,
     Path(id): Path<Uuid>,
     ApiJson(b): ApiJson<DecisionBody>,
-) -> ApiResult<CorrectionDto> {
+) -> ApiResult<store::Correction> {
     correction_for(&st, &p, id).await?;
     let c = store::decide_correction(
         &st.store.db,
@@ -423,7 +384,7 @@ pub async fn decide_correction(
         crate::today(),
     )
     .await?;
-    Ok(Json(c.into()))
+    Ok(Json(c))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -518,8 +479,7 @@ pub async fn store_class_for_compute(
     p: &Principal,
     id: Uuid,
 ) -> AppResult<(ClassInfo, OrgPath)> {
-    let class = store::class_info(&st.store.db, id).await?;
-    let school = org::get(&st.store.db, class.school_id).await?.path;
+    let (class, school) = located(st, id).await?;
     let ok = p.can(
         Action::SummariseClass,
         Resource::Class {

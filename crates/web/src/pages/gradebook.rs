@@ -514,7 +514,7 @@ pub async fn request_correction(
     let back = format!("/gradebook/{class_id}/{subject}?term={term}");
     let learner_id = crate::pages::parse_uuid(&Some(f.learner_id.clone()), "learner_id")?
         .ok_or_else(|| crate::error::AppError::invalid("learner_id", truongso_core::DomainError::Required))?;
-    match store::request_correction(
+    let done = store::request_correction(
         &st.store.db,
         &p.actor_ref(),
         class_id,
@@ -525,24 +525,8 @@ pub async fn request_correction(
         blank(&Some(f.value.clone())).as_deref(),
         &f.reason,
     )
-    .await
-    {
-        Ok(_) => Ok(flash_redirect(
-            &back,
-            "success",
-            "gradebook.correction_sent",
-            vec![],
-        )),
-        Err(e) => {
-            let e = crate::error::AppError::from(e);
-            Ok(flash_redirect(
-                &back,
-                "error",
-                &format!("error.{}", e.code),
-                vec![],
-            ))
-        }
-    }
+    .await;
+    Ok(flashed(&back, done, "gradebook.correction_sent"))
 }
 
 // ------------------------------------------------------------------ summary (tổng kết)
@@ -1119,7 +1103,7 @@ pub async fn set_deadline(
     };
     let term: u8 = f.term.trim().parse().unwrap_or(9);
     let slot = blank(&Some(f.slot.clone())).unwrap_or_else(|| "*".into());
-    match store::set_deadline(
+    let done = store::set_deadline(
         &st.store.db,
         &p.actor_ref(),
         year_id,
@@ -1128,24 +1112,8 @@ pub async fn set_deadline(
         deadline,
         f.locked == "on" || f.locked == "1",
     )
-    .await
-    {
-        Ok(_) => Ok(flash_redirect(
-            &back,
-            "success",
-            "gradebook.deadline_saved",
-            vec![],
-        )),
-        Err(e) => {
-            let e = crate::error::AppError::from(e);
-            Ok(flash_redirect(
-                &back,
-                "error",
-                &format!("error.{}", e.code),
-                vec![],
-            ))
-        }
-    }
+    .await;
+    Ok(flashed(&back, done, "gradebook.deadline_saved"))
 }
 
 #[derive(Deserialize, Default)]
@@ -1174,7 +1142,7 @@ pub async fn decide(
             ));
         }
     };
-    match store::decide_correction(
+    let done = store::decide_correction(
         &st.store.db,
         &p.actor_ref(),
         id,
@@ -1182,26 +1150,25 @@ pub async fn decide(
         blank(&Some(f.note)).as_deref(),
         crate::today(),
     )
-    .await
-    {
-        Ok(_) => Ok(flash_redirect(
-            &back,
-            "success",
-            if approve {
-                "gradebook.correction_approved"
-            } else {
-                "gradebook.correction_rejected"
-            },
-            vec![],
-        )),
+    .await;
+    Ok(flashed(
+        &back,
+        done,
+        if approve {
+            "gradebook.correction_approved"
+        } else {
+            "gradebook.correction_rejected"
+        },
+    ))
+}
+
+/// Back to the form's page with the success message, or with the write's error.
+fn flashed<T>(back: &str, done: truongso_store::Result<T>, success: &str) -> Response {
+    match done {
+        Ok(_) => flash_redirect(back, "success", success, vec![]),
         Err(e) => {
             let e = crate::error::AppError::from(e);
-            Ok(flash_redirect(
-                &back,
-                "error",
-                &format!("error.{}", e.code),
-                vec![],
-            ))
+            flash_redirect(back, "error", &format!("error.{}", e.code), vec![])
         }
     }
 }
