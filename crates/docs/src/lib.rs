@@ -4,6 +4,7 @@
 //! `rust_xlsxwriter`; both share one `zip` crate, which is also used directly to bound how much
 //! an uploaded workbook may inflate to before anything is parsed.
 
+pub mod credentials;
 pub mod export;
 pub mod gradebook;
 pub mod import;
