@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod classes;
 pub mod codes;
+pub mod credentials;
 pub mod error;
 pub mod facilities;
 pub mod gradebook;
