@@ -11,6 +11,7 @@ mod m0004_search_index;
 mod m0005_settings;
 mod m0006_learner_names;
 mod m0007_gradebook;
+mod m0008_credentials;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_settings::Migration),
             Box::new(m0006_learner_names::Migration),
             Box::new(m0007_gradebook::Migration),
+            Box::new(m0008_credentials::Migration),
         ]
     }
 }
