@@ -2062,3 +2062,26 @@ pub async fn compute_year<C: ConnectionTrait + TransactionTrait>(
     }
     Ok((classes.len(), learners))
 }
+
+/// Each learner's subject remarks for the học bạ: the teacher's end-of-year comment (term 2),
+/// or the first semester's when the second is empty. (learner, subject) → remark.
+pub async fn year_remarks<C: ConnectionTrait>(
+    db: &C,
+    school_year_id: Uuid,
+    learners: &[Uuid],
+) -> Result<HashMap<(Uuid, String), String>> {
+    let mut out: HashMap<(Uuid, String), (u8, String)> = HashMap::new();
+    for c in load_cells(db, school_year_id, None, learners).await? {
+        let (Some(text), "note") = (c.text, c.slot.as_str()) else {
+            continue;
+        };
+        if text.trim().is_empty() || !matches!(c.term, 1 | 2) {
+            continue;
+        }
+        let slot = out.entry((c.learner_id, c.subject)).or_insert((0, String::new()));
+        if c.term > slot.0 {
+            *slot = (c.term, text);
+        }
+    }
+    Ok(out.into_iter().map(|(k, (_, v))| (k, v)).collect())
+}

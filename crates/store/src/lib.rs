@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod classes;
+pub mod credentials;
 pub mod crypto;
 pub mod demo;
 pub mod entity;

@@ -1,0 +1,664 @@
+//! Học bạ số and văn bằng số in the database: building the canonical record of a learner's
+//! year from the stored year results, and the life of a document (signed in turn by each role,
+//! issued with its log leaf, corrected, revoked, copied). Every change is audited; the PDF bytes
+//! and the canonical record are kept so a document can be handed out again byte for byte.
+
+use crate::entity::{class, credential_copy, credential_doc, role_grant, staff, user};
+use crate::error::{Error, Msg, Result};
+use crate::{ActorRef, audit, gradebook, org, people};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use truongso_core::credentials::record::{
+    self, HOC_BA_SCHEMA, Issuer, Learner, PrimarySubject, PrimaryYear, Rated, SecondarySubject,
+    SecondaryYear, Terms, YearResults,
+};
+use truongso_core::credentials::{DocKind, HocBa};
+use truongso_core::gradebook::{curriculum, tt27};
+use uuid::Uuid;
+
+/// The order in which a học bạ is signed: homeroom teacher, principal, then the school's seal.
+pub const HOC_BA_ROLES: [&str; 3] = ["gvcn", "hieu_truong", "con_dau"];
+
+/// The issuing unit as the record names it, with its parents as they stand today.
+pub async fn issuer<C: ConnectionTrait>(db: &C, unit_id: Uuid) -> Result<Issuer> {
+    let unit = org::get(db, unit_id).await?;
+    let mut parents = org::ancestors(db, &unit).await?;
+    parents.reverse();
+    let place = parents
+        .iter()
+        .find_map(|p| province_of(&p.name))
+        .unwrap_or_default();
+    Ok(Issuer {
+        code: unit.code.clone().unwrap_or_default(),
+        name: unit.name.clone(),
+        parents: parents.into_iter().map(|p| p.name).collect(),
+        place,
+    })
+}
+
+/// "Sở Giáo dục và Đào tạo tỉnh Bắc Ninh" → "Bắc Ninh" (the place printed before the date).
+pub fn province_of(unit_name: &str) -> Option<String> {
+    let rest = unit_name.strip_prefix("Sở Giáo dục và Đào tạo ")?;
+    let rest = rest
+        .strip_prefix("tỉnh ")
+        .or_else(|| rest.strip_prefix("thành phố "))
+        .or_else(|| rest.strip_prefix("Thành phố "))
+        .unwrap_or(rest);
+    Some(rest.to_string())
+}
+
+/// The name of the school's principal (the holder of the principal role), if any.
+pub async fn principal_name<C: ConnectionTrait>(db: &C, school_id: Uuid) -> Result<Option<String>> {
+    let grant = role_grant::Entity::find()
+        .filter(role_grant::Column::OrgUnitId.eq(school_id))
+        .filter(role_grant::Column::Role.eq("principal"))
+        .order_by_asc(role_grant::Column::CreatedAt)
+        .one(db)
+        .await?;
+    let Some(g) = grant else { return Ok(None) };
+    Ok(user::Entity::find_by_id(g.user_id)
+        .one(db)
+        .await?
+        .map(|u| u.display_name))
+}
+
+/// One canonical record per learner whose year this class closed, from the stored results.
+/// Learners without stored results are left out (the caller reports them).
+pub async fn hoc_ba_records<C: ConnectionTrait>(
+    db: &C,
+    cipher: &crate::crypto::FieldCipher,
+    class_id: Uuid,
+    issued_on: NaiveDate,
+    mut new_doc_id: impl FnMut() -> String,
+) -> Result<Vec<(Uuid, HocBa)>> {
+    let info = gradebook::class_info(db, class_id).await?;
+    let school = issuer(db, info.school_id).await?;
+    let principal = principal_name(db, info.school_id).await?.unwrap_or_default();
+    let homeroom = match info.homeroom_staff_id {
+        Some(id) => staff::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|s| s.full_name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let results = gradebook::class_results(db, class_id).await?;
+    let ids: Vec<Uuid> = results.iter().map(|r| r.learner_id).collect();
+    let summaries = gradebook::summaries(db, info.school_year_id, &ids).await?;
+    let remarks = gradebook::year_remarks(db, info.school_year_id, &ids).await?;
+    let mut out = vec![];
+    for r in results {
+        let l = people::get_learner(db, cipher, r.learner_id).await?;
+        let summary = |term: u8| summaries.get(&(r.learner_id, term));
+        let remark_of = |subject: &str| remarks.get(&(r.learner_id, subject.to_string())).cloned();
+        let results = year_results(&r.data, info.grade, &remark_of, summary(2).or(summary(1)))
+            .ok_or_else(|| Error::Conflict(Msg::new("results_incomplete").with("name", &l.full_name)))?;
+        let homeroom_remark = summary(0)
+            .or(summary(2))
+            .and_then(|s| s.remark.clone())
+            .filter(|s| !s.trim().is_empty());
+        out.push((
+            r.learner_id,
+            HocBa {
+                schema: HOC_BA_SCHEMA.into(),
+                doc_id: new_doc_id(),
+                issuer: school.clone(),
+                learner: Learner {
+                    personal_id: l.cccd.clone(),
+                    moet_code: l.moet_code.clone(),
+                    full_name: l.full_name.clone(),
+                    date_of_birth: l.date_of_birth.format("%Y-%m-%d").to_string(),
+                    sex: l.sex.as_str().to_string(),
+                    ethnicity: l.ethnicity.clone(),
+                    place_of_birth: None,
+                },
+                school_year: info.school_year.clone(),
+                grade: info.grade,
+                class_name: info.name.clone(),
+                rules: info.rules.as_str().to_string(),
+                homeroom_teacher: homeroom.clone(),
+                principal: principal.clone(),
+                results,
+                homeroom_remark,
+                issued_on: issued_on.format("%Y-%m-%d").to_string(),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// The record's results from a stored year result (the gradebook's JSON snapshot). None when the
+/// snapshot lacks what a học bạ prints (a year not yet closed).
+pub fn year_results(
+    data: &Value,
+    grade: u8,
+    remark_of: &dyn Fn(&str) -> Option<String>,
+    end_summary: Option<&gradebook::Summary>,
+) -> Option<YearResults> {
+    let absences = data.get("absences").and_then(Value::as_u64).unwrap_or(0) as u32;
+    let name_of = |code: &str| {
+        curriculum::subject(grade, code)
+            .map(|p| p.name.to_string())
+            .unwrap_or_else(|_| code.to_string())
+    };
+    if let Some(p) = data.get("primary").filter(|p| !p.is_null()) {
+        let rated = |list: &[(&str, &str)]| -> Vec<Rated> {
+            list.iter()
+                .map(|(code, name)| Rated {
+                    code: code.to_string(),
+                    name: name.to_string(),
+                    level: end_summary
+                        .and_then(|s| s.traits.get(*code))
+                        .map(|l| l.as_str().to_string()),
+                })
+                .collect()
+        };
+        return Some(YearResults::Primary(PrimaryYear {
+            subjects: p
+                .get("subjects")?
+                .as_array()?
+                .iter()
+                .map(|s| {
+                    let code = text(s.get("subject")).unwrap_or_default();
+                    PrimarySubject {
+                        name: name_of(&code),
+                        level: text(s.get("level")),
+                        test: s.get("test").and_then(Value::as_u64).map(|t| t as u8),
+                        remark: remark_of(&code),
+                        code,
+                    }
+                })
+                .collect(),
+            qualities: rated(&tt27::QUALITIES),
+            competencies: rated(&tt27::COMPETENCIES),
+            evaluation: text(p.get("evaluation")),
+            award: text(p.get("award")),
+            completes: p.get("completes").and_then(Value::as_bool),
+            absences,
+        }));
+    }
+    let s = data.get("secondary").filter(|s| !s.is_null())?;
+    let level = |v: Option<&Value>| v.and_then(|l| text(l.get("level")));
+    let learning = s.get("learning")?;
+    let year_end = s.get("year_end").filter(|y| !y.is_null());
+    let decision = year_end.and_then(|y| y.get("decision")).and_then(|d| {
+        let name = text(d.get("decision"))?;
+        Some(match (name.as_str(), text(d.get("reason"))) {
+            ("retained", Some(r)) if r == "absences" => "retained_absences".to_string(),
+            _ => name,
+        })
+    });
+    Some(YearResults::Secondary(SecondaryYear {
+        subjects: s
+            .get("subjects")?
+            .as_array()?
+            .iter()
+            .map(|v| {
+                let code = text(v.get("subject")).unwrap_or_default();
+                SecondarySubject {
+                    name: name_of(&code),
+                    hk1: text(v.get("hk1")),
+                    hk2: text(v.get("hk2")),
+                    year: text(v.get("year")),
+                    retest: text(v.get("retest")),
+                    remark: remark_of(&code),
+                    code,
+                }
+            })
+            .collect(),
+        conduct: Terms {
+            hk1: text(data.get("conduct_hk1")),
+            hk2: text(data.get("conduct_hk2")),
+            year: text(s.get("conduct_year")),
+        },
+        learning: Terms {
+            hk1: level(learning.get("hk1")),
+            hk2: level(learning.get("hk2")),
+            year: level(learning.get("year")),
+        },
+        learning_after_retest: level(year_end.and_then(|y| y.get("learning_after_retest"))),
+        absences,
+        decision,
+        retest_subjects: year_end
+            .and_then(|y| y.get("retest_subjects"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| text(Some(v))).collect())
+            .unwrap_or_default(),
+        award: year_end.and_then(|y| text(y.get("award"))),
+        completes_level: year_end
+            .and_then(|y| y.get("completes_level"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }))
+}
+
+/// A string value; a gap object (a result that could not be computed) reads as absent.
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_string)
+}
+
+/// One signature applied to a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureStep {
+    pub role: String,
+    pub signer: String,
+    pub user_id: Option<Uuid>,
+    pub cert_sha256: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Doc {
+    pub id: Uuid,
+    pub doc_id: String,
+    pub kind: DocKind,
+    pub issuer_id: Uuid,
+    pub learner_id: Option<Uuid>,
+    pub school_year_id: Option<Uuid>,
+    pub class_id: Option<Uuid>,
+    pub status: String,
+    pub sha256_data: String,
+    pub sha256_pdf: Option<String>,
+    pub signatures: Vec<SignatureStep>,
+    pub next_role: Option<String>,
+    pub corrects: Option<Uuid>,
+    pub leaf_index: Option<i64>,
+    pub revoke_leaf: Option<i64>,
+    pub revoke_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn doc_of(m: &credential_doc::Model) -> Doc {
+    Doc {
+        id: m.id,
+        doc_id: m.doc_id.clone(),
+        kind: DocKind::parse(&m.kind).unwrap_or(DocKind::HocBa),
+        issuer_id: m.issuer_id,
+        learner_id: m.learner_id,
+        school_year_id: m.school_year_id,
+        class_id: m.class_id,
+        status: m.status.clone(),
+        sha256_data: m.sha256_data.clone(),
+        sha256_pdf: m.sha256_pdf.clone(),
+        signatures: serde_json::from_str(&m.signatures).unwrap_or_default(),
+        next_role: m.next_role.clone(),
+        corrects: m.corrects,
+        leaf_index: m.leaf_index,
+        revoke_leaf: m.revoke_leaf,
+        revoke_reason: m.revoke_reason.clone(),
+        created_at: m.created_at,
+        issued_at: m.issued_at,
+        version: m.version,
+    }
+}
+
+/// A document to open for signing.
+pub struct NewDoc<'a> {
+    pub doc_id: &'a str,
+    pub kind: DocKind,
+    pub issuer_id: Uuid,
+    pub learner_id: Option<Uuid>,
+    pub school_year_id: Option<Uuid>,
+    pub class_id: Option<Uuid>,
+    /// The canonical record bytes.
+    pub record: &'a [u8],
+    /// The unsigned PDF rendition.
+    pub pdf: &'a [u8],
+    pub first_role: &'a str,
+    pub corrects: Option<Uuid>,
+    /// Diplomas: số hiệu, số vào sổ gốc, the holder's name and date of birth for the lookup.
+    pub diploma: Option<DiplomaKeys<'a>>,
+}
+
+pub struct DiplomaKeys<'a> {
+    pub serial: &'a str,
+    pub register_no: &'a str,
+    pub full_name: &'a str,
+    pub date_of_birth: NaiveDate,
+}
+
+pub async fn create<C: ConnectionTrait>(db: &C, actor: &ActorRef, new: NewDoc<'_>) -> Result<Doc> {
+    if !record::valid_doc_id(new.doc_id) {
+        return Err(Error::Internal(format!("bad document id {}", new.doc_id)));
+    }
+    let record = std::str::from_utf8(new.record).map_err(|e| Error::Internal(e.to_string()))?;
+    let sha = truongso_core::credentials::sha256_hex(new.record);
+    let now = crate::now();
+    let m = credential_doc::ActiveModel {
+        id: Set(crate::new_id()),
+        doc_id: Set(new.doc_id.to_string()),
+        kind: Set(new.kind.as_str().to_string()),
+        issuer_id: Set(new.issuer_id),
+        learner_id: Set(new.learner_id),
+        school_year_id: Set(new.school_year_id),
+        class_id: Set(new.class_id),
+        status: Set("signing".into()),
+        record: Set(record.to_string()),
+        sha256_data: Set(sha.clone()),
+        pdf: Set(Some(new.pdf.to_vec())),
+        sha256_pdf: Set(None),
+        signatures: Set("[]".into()),
+        next_role: Set(Some(new.first_role.to_string())),
+        corrects: Set(new.corrects),
+        leaf_index: Set(None),
+        revoke_leaf: Set(None),
+        revoke_reason: Set(None),
+        revoked_at: Set(None),
+        serial: Set(new.diploma.as_ref().map(|d| d.serial.to_string())),
+        register_no: Set(new.diploma.as_ref().map(|d| d.register_no.to_string())),
+        name_folded: Set(new
+            .diploma
+            .as_ref()
+            .map(|d| truongso_core::text::fold(d.full_name))),
+        date_of_birth: Set(new.diploma.as_ref().map(|d| d.date_of_birth)),
+        created_at: Set(now),
+        created_by: Set(actor.id),
+        issued_at: Set(None),
+        version: Set(1),
+    }
+    .insert(db)
+    .await?;
+    audit::append(
+        db,
+        actor,
+        audit::Change::new("credential.create", "credential", m.id).after(serde_json::json!({
+            "doc_id": m.doc_id, "kind": m.kind, "sha256_data": sha, "learner_id": m.learner_id,
+        })),
+    )
+    .await?;
+    Ok(doc_of(&m))
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Doc> {
+    Ok(doc_of(&model(db, id).await?))
+}
+
+async fn model<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<credential_doc::Model> {
+    credential_doc::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_credential"))
+}
+
+pub async fn by_doc_id<C: ConnectionTrait>(db: &C, doc_id: &str) -> Result<Option<Doc>> {
+    Ok(credential_doc::Entity::find()
+        .filter(credential_doc::Column::DocId.eq(doc_id))
+        .one(db)
+        .await?
+        .as_ref()
+        .map(doc_of))
+}
+
+/// The PDF as it stands and the canonical record bytes.
+pub async fn files<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(Vec<u8>, Vec<u8>)> {
+    let m = model(db, id).await?;
+    Ok((m.pdf.unwrap_or_default(), m.record.into_bytes()))
+}
+
+/// Documents of a class (every learner's học bạ of the class's year), newest first per learner.
+pub async fn for_class<C: ConnectionTrait>(db: &C, class_id: Uuid) -> Result<Vec<Doc>> {
+    Ok(credential_doc::Entity::find()
+        .filter(credential_doc::Column::ClassId.eq(class_id))
+        .order_by_desc(credential_doc::Column::CreatedAt)
+        .all(db)
+        .await?
+        .iter()
+        .map(doc_of)
+        .collect())
+}
+
+/// Every document of a learner, newest first.
+pub async fn for_learner<C: ConnectionTrait>(db: &C, learner_id: Uuid) -> Result<Vec<Doc>> {
+    Ok(credential_doc::Entity::find()
+        .filter(credential_doc::Column::LearnerId.eq(learner_id))
+        .order_by_desc(credential_doc::Column::CreatedAt)
+        .all(db)
+        .await?
+        .iter()
+        .map(doc_of)
+        .collect())
+}
+
+/// Records a signature: the new PDF replaces the old if the document still waits for this role
+/// and nobody else signed in between (`version`). The next role follows `order`.
+pub async fn record_signature<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    id: Uuid,
+    version: i32,
+    step: SignatureStep,
+    signed_pdf: &[u8],
+    order: &[&str],
+) -> Result<Doc> {
+    let txn = db.begin().await?;
+    let m = model(&txn, id).await?;
+    if m.version != version {
+        return Err(Error::conflict("credential_changed"));
+    }
+    if m.status != "signing" || m.next_role.as_deref() != Some(step.role.as_str()) {
+        return Err(Error::Conflict(
+            Msg::new("credential_not_awaiting").with("role", &step.role),
+        ));
+    }
+    let mut steps: Vec<SignatureStep> = serde_json::from_str(&m.signatures).unwrap_or_default();
+    steps.push(step.clone());
+    let next = order
+        .iter()
+        .skip_while(|r| **r != step.role)
+        .nth(1)
+        .map(|r| r.to_string());
+    let mut a: credential_doc::ActiveModel = m.clone().into();
+    a.pdf = Set(Some(signed_pdf.to_vec()));
+    a.signatures = Set(serde_json::to_string(&steps).map_err(|e| Error::Internal(e.to_string()))?);
+    a.next_role = Set(next.clone());
+    a.version = Set(m.version + 1);
+    let updated = a.update(&txn).await?;
+    audit::append(
+        &txn,
+        actor,
+        audit::Change::new("credential.sign", "credential", id)
+            .before(serde_json::json!({"next_role": m.next_role, "signatures": m.signatures}))
+            .after(
+                serde_json::json!({"role": step.role, "cert_sha256": step.cert_sha256, "next_role": next}),
+            ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(doc_of(&updated))
+}
+
+/// Marks a fully signed document issued with its log leaf; a correction supersedes the document
+/// it corrects in the same transaction.
+pub async fn mark_issued<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    id: Uuid,
+    leaf_index: i64,
+    sha256_pdf: &str,
+) -> Result<Doc> {
+    let txn = db.begin().await?;
+    let m = model(&txn, id).await?;
+    if m.status != "signing" || m.next_role.is_some() {
+        return Err(Error::conflict("credential_not_signed"));
+    }
+    let mut a: credential_doc::ActiveModel = m.clone().into();
+    a.status = Set("issued".into());
+    a.leaf_index = Set(Some(leaf_index));
+    a.sha256_pdf = Set(Some(sha256_pdf.to_string()));
+    a.issued_at = Set(Some(crate::now()));
+    a.version = Set(m.version + 1);
+    let updated = a.update(&txn).await?;
+    if let Some(old) = m.corrects {
+        let o = model(&txn, old).await?;
+        let mut oa: credential_doc::ActiveModel = o.clone().into();
+        oa.status = Set("superseded".into());
+        oa.version = Set(o.version + 1);
+        oa.update(&txn).await?;
+        audit::append(
+            &txn,
+            actor,
+            audit::Change::new("credential.supersede", "credential", old)
+                .before(serde_json::json!({"status": o.status}))
+                .after(serde_json::json!({"status": "superseded", "by": m.doc_id})),
+        )
+        .await?;
+    }
+    audit::append(
+        &txn,
+        actor,
+        audit::Change::new("credential.issue", "credential", id)
+            .before(serde_json::json!({"status": m.status}))
+            .after(
+                serde_json::json!({"status": "issued", "leaf_index": leaf_index, "sha256_pdf": sha256_pdf}),
+            ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(doc_of(&updated))
+}
+
+/// Marks an issued document revoked by the log leaf that says so.
+pub async fn mark_revoked<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    id: Uuid,
+    leaf_index: i64,
+    reason: &str,
+) -> Result<Doc> {
+    if !truongso_core::credentials::event::REVOKE_REASONS.contains(&reason) {
+        return Err(Error::Invalid(truongso_core::error::FieldError::new(
+            "reason",
+            truongso_core::DomainError::UnknownCode,
+        )));
+    }
+    let txn = db.begin().await?;
+    let m = model(&txn, id).await?;
+    if m.status != "issued" {
+        return Err(Error::conflict("credential_not_issued"));
+    }
+    let mut a: credential_doc::ActiveModel = m.clone().into();
+    a.status = Set("revoked".into());
+    a.revoke_leaf = Set(Some(leaf_index));
+    a.revoke_reason = Set(Some(reason.to_string()));
+    a.revoked_at = Set(Some(crate::now()));
+    a.version = Set(m.version + 1);
+    let updated = a.update(&txn).await?;
+    audit::append(
+        &txn,
+        actor,
+        audit::Change::new("credential.revoke", "credential", id)
+            .before(serde_json::json!({"status": m.status}))
+            .after(serde_json::json!({"status": "revoked", "leaf_index": leaf_index, "reason": reason})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(doc_of(&updated))
+}
+
+/// Records a copy or extract handed out (its own log leaf included).
+pub async fn record_copy<C: ConnectionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    doc: Uuid,
+    purpose: &str,
+    recipient: Option<&str>,
+    sha256_pdf: &str,
+    leaf_index: i64,
+) -> Result<Uuid> {
+    if !truongso_core::credentials::event::COPY_PURPOSES.contains(&purpose) {
+        return Err(Error::Invalid(truongso_core::error::FieldError::new(
+            "purpose",
+            truongso_core::DomainError::UnknownCode,
+        )));
+    }
+    let id = crate::new_id();
+    credential_copy::ActiveModel {
+        id: Set(id),
+        doc: Set(doc),
+        purpose: Set(purpose.to_string()),
+        recipient: Set(recipient.map(truongso_core::text::clean)),
+        sha256_pdf: Set(sha256_pdf.to_string()),
+        leaf_index: Set(Some(leaf_index)),
+        issued_by: Set(actor.id),
+        issued_at: Set(crate::now()),
+    }
+    .insert(db)
+    .await?;
+    audit::append(
+        db,
+        actor,
+        audit::Change::new("credential.copy", "credential", doc)
+            .after(serde_json::json!({"copy": id, "purpose": purpose, "leaf_index": leaf_index})),
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn copies<C: ConnectionTrait>(db: &C, doc: Uuid) -> Result<Vec<credential_copy::Model>> {
+    Ok(credential_copy::Entity::find()
+        .filter(credential_copy::Column::Doc.eq(doc))
+        .order_by_asc(credential_copy::Column::IssuedAt)
+        .all(db)
+        .await?)
+}
+
+/// The public diploma lookup: số hiệu, the holder's name (any case or accents typed) and date of
+/// birth must all match an issued diploma; nothing is said about near misses.
+pub async fn find_diploma<C: ConnectionTrait>(
+    db: &C,
+    serial: &str,
+    full_name: &str,
+    date_of_birth: NaiveDate,
+) -> Result<Option<Doc>> {
+    let serial = truongso_core::text::clean(serial).to_uppercase();
+    Ok(credential_doc::Entity::find()
+        .filter(credential_doc::Column::Kind.eq("van_bang"))
+        .filter(credential_doc::Column::Serial.eq(serial))
+        .filter(credential_doc::Column::NameFolded.eq(truongso_core::text::fold(full_name)))
+        .filter(credential_doc::Column::DateOfBirth.eq(date_of_birth))
+        .filter(credential_doc::Column::Status.is_in(["issued", "superseded", "revoked"]))
+        .one(db)
+        .await?
+        .as_ref()
+        .map(doc_of))
+}
+
+/// The classes of a school year whose learners' year is closed (there are stored results), for
+/// the batch issue page.
+pub async fn classes_with_results<C: ConnectionTrait>(
+    db: &C,
+    school_id: Uuid,
+    school_year_id: Uuid,
+) -> Result<Vec<class::Model>> {
+    let classes = class::Entity::find()
+        .filter(class::Column::SchoolId.eq(school_id))
+        .filter(class::Column::SchoolYearId.eq(school_year_id))
+        .order_by_asc(class::Column::Grade)
+        .order_by_asc(class::Column::Name)
+        .all(db)
+        .await?;
+    let mut out = vec![];
+    for c in classes {
+        if !gradebook::class_results(db, c.id).await?.is_empty() {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// Counts per status of a class's documents, for progress displays.
+pub fn status_counts(docs: &[Doc]) -> HashMap<String, usize> {
+    let mut out = HashMap::new();
+    for d in docs {
+        *out.entry(d.status.clone()).or_insert(0) += 1;
+    }
+    out
+}
