@@ -144,6 +144,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
+        m.exec_stmt(
+            Query::insert()
+                .into_table(Alias::new("ledger_state"))
+                .columns([Alias::new("id"), Alias::new("size")])
+                .values_panic([1.into(), 0.into()])
+                .take(),
+        )
+        .await?;
         m.create_table(
             table("witness_heads")
                 .col(ColumnDef::new(Alias::new("origin")).text().not_null().primary_key().take())
