@@ -282,16 +282,12 @@ pub fn prepare(
         .map_err(|e| PadesError::Malformed(format!("writing the update: {e}")))?;
 
     // Only the appended update is searched: the earlier revisions hold other signatures'
-    // placeholders.
+    // placeholders. The zero-filled hex string of exactly this length is the signature's own.
     let update_start = pdf.len();
-    let contents_key = find(&out, b"/Contents", update_start)
-        .ok_or_else(|| PadesError::Malformed("placeholder /Contents not written".into()))?;
-    let open = find(&out, b"<", contents_key).expect("hex string follows /Contents");
     let hex_len = 2 * field.contents_reserve;
+    let open = find_placeholder(&out, update_start, hex_len)
+        .ok_or_else(|| PadesError::Malformed("placeholder /Contents not written".into()))?;
     let close = open + 1 + hex_len;
-    if out.get(close) != Some(&b'>') || !out[open + 1..close].iter().all(|&b| b == b'0') {
-        return Err(PadesError::Malformed("unexpected /Contents placeholder".into()));
-    }
     let byte_range = [0, open, close + 1, out.len() - (close + 1)];
     let range_key = find(&out, b"/ByteRange", update_start)
         .ok_or_else(|| PadesError::Malformed("placeholder /ByteRange not written".into()))?;
@@ -616,6 +612,19 @@ fn pdf_date(time: DateTime<Utc>) -> String {
     time.with_timezone(&offset)
         .format("D:%Y%m%d%H%M%S+07'00'")
         .to_string()
+}
+
+/// Offset of the `<` of a hex string made of exactly `hex_len` zeros.
+fn find_placeholder(haystack: &[u8], from: usize, hex_len: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(open) = find(haystack, b"<", at) {
+        let close = open + 1 + hex_len;
+        if haystack.get(close) == Some(&b'>') && haystack[open + 1..close].iter().all(|&b| b == b'0') {
+            return Some(open);
+        }
+        at = open + 1;
+    }
+    None
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {

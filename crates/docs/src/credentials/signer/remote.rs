@@ -88,6 +88,15 @@ impl RemoteSigner {
         if config.key_id.is_empty() {
             return Err(SignerError::RemoteConfig("empty key_id".into()));
         }
+        if let Some(token) = &config.bearer_token
+            && (token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            // An HTTP header carries bytes, not text: a token outside visible ASCII would be
+            // mangled on the way and rejected as a wrong credential.
+            return Err(SignerError::RemoteConfig(
+                "the bearer token must be visible ASCII".into(),
+            ));
+        }
         let base = config.url.trim_end_matches('/').to_owned();
         let parsed =
             reqwest::Url::parse(&base).map_err(|e| SignerError::RemoteConfig(format!("url: {e}")))?;
