@@ -214,6 +214,21 @@ fn three_signatures_in_sequence_validate_in_pdfsig_pyhanko_openssl_and_qpdf() {
     assert!(ranges[0][2] + ranges[0][3] < ranges[1][2] + ranges[1][3]);
     assert_eq!(ranges[2][2] + ranges[2][3], pdf.len());
 
+    // /Reason, /Location (UTF-16BE) and /M as pyHanko's PDF reader decodes them.
+    let script = "import sys\nfrom pyhanko.pdf_utils.reader import PdfFileReader\n\
+        r = PdfFileReader(open(sys.argv[1], 'rb'))\n\
+        for s in r.embedded_signatures:\n\
+        \x20   o = s.sig_object\n\
+        \x20   print(s.field_name, o['/Reason'], o['/Location'], o['/M'], sep='|')\n";
+    let out = run(Command::new("python3").args(["-c", script]).arg(&final_pdf));
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(
+        stdout(&out),
+        "GVCN|Giáo viên chủ nhiệm xác nhận học bạ|Hà Nội|D:20261123093000+07'00'\n\
+         HieuTruong|Hiệu trưởng phê duyệt|Hà Nội|D:20261124101500+07'00'\n\
+         ConDau|Xác nhận của nhà trường (con dấu)|Hà Nội|D:20261124154530+07'00'\n"
+    );
+
     // pyHanko's detailed report: the later updates only add signatures.
     let (code, pretty) = pyhanko_pretty(&final_pdf, &pki.ca_pem);
     assert_eq!(code, 0, "{pretty}");
@@ -228,6 +243,85 @@ fn three_signatures_in_sequence_validate_in_pdfsig_pyhanko_openssl_and_qpdf() {
     assert!(text.contains("Học sinh: Phạm Ngọc Ánh — Lớp 6A1"), "{text}");
     let attachments = stdout(&run(Command::new("pdfdetach").arg("-list").arg(&final_pdf)));
     assert!(attachments.contains("1: hocba.json"), "{attachments}");
+}
+
+/// Files from other software: object streams and a cross-reference stream (qpdf), and an
+/// earlier `adbe.pkcs7.detached` signature made by pyHanko. Our signature is added after it and
+/// both stay valid.
+#[test]
+fn countersigns_a_pdf_with_object_streams_and_a_foreign_signature() {
+    require_tool("qpdf", "apt-get install qpdf");
+    require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    let pki = TestPki::generate(&work.join("pki"), &school_spec()).unwrap();
+    let nss = nss_db(work, &pki.ca_pem);
+
+    let plain = write(&work.join("plain.pdf"), &transcript_pdf());
+    let compact = work.join("objstm.pdf");
+    let out = run(Command::new("qpdf")
+        .arg("--object-streams=generate")
+        .arg(&plain)
+        .arg(&compact));
+    assert!(out.status.success(), "qpdf: {}", all_output(&out));
+    let foreign = work.join("foreign.pdf");
+    let passfile = write(&work.join("pass.txt"), P12_PASSWORD.as_bytes());
+    let out = run(Command::new("pyhanko")
+        .args(["sign", "addsig", "--field", "Sovanthu", "pkcs12", "--passfile"])
+        .arg(&passfile)
+        .arg(&compact)
+        .arg(&foreign)
+        .arg(&pki.identity("hieutruong").unwrap().p12));
+    assert!(out.status.success(), "pyhanko sign addsig: {}", all_output(&out));
+    let foreign_bytes = std::fs::read(&foreign).unwrap();
+    assert!(
+        foreign_bytes
+            .windows(11)
+            .any(|w| w == b"/Type/XRef/" || w == b"/Type /XRef"),
+        "no xref stream"
+    );
+
+    let signer = Pkcs12Signer::open(&pki.identity("condau").unwrap().p12, P12_PASSWORD).unwrap();
+    let error = pades::sign(
+        &foreign_bytes,
+        &SignatureField::new("Sovanthu", at("2026-11-24T08:45:00Z")),
+        &signer,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, PadesError::DuplicateField(name) if name == "Sovanthu"),
+        "{error:?}"
+    );
+    let signed = pades::sign(
+        &foreign_bytes,
+        &SignatureField::new("ConDau", at("2026-11-24T08:45:00Z")),
+        &signer,
+    )
+    .unwrap();
+    let path = write(&work.join("countersigned.pdf"), &signed);
+    qpdf_check(&path);
+
+    let signatures = pdfsig(&nss, &path);
+    assert_eq!(signatures.len(), 2);
+    assert_eq!(signatures[0].field("Signature Type"), Some("adbe.pkcs7.detached"));
+    assert_eq!(signatures[1].field("Signature Type"), Some("ETSI.CAdES.detached"));
+    for signature in &signatures {
+        assert!(
+            signature.has_line("Signature Validation: Signature is Valid."),
+            "{signature:#?}"
+        );
+        assert!(
+            signature.has_line("Certificate Validation: Certificate is Trusted."),
+            "{signature:#?}"
+        );
+    }
+    assert!(signatures[1].has_line("Total document signed"));
+    let (code, out) = pyhanko_validate(&path, &pki.ca_pem);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().filter(|l| l.ends_with(":VALID")).count(), 2, "{out}");
+    for (code, out) in openssl_cms_verify_all(&path, &pki.ca_pem, work) {
+        assert_eq!(code, 0, "{out}");
+    }
 }
 
 #[test]

@@ -441,13 +441,17 @@ fn add_to_acroform(
             let form = update.new_document.get_dictionary_mut(acroform_id)?;
             extend_form(form, widget_id).ok_or_else(|| malformed("/Fields is not an array"))?;
         }
-        Some(Object::Dictionary(_)) => {
+        Some(Object::Dictionary(form)) => {
+            if let Ok(Object::Reference(fields_id)) = form.get(b"Fields") {
+                update.opt_clone_object_to_new_document(*fields_id)?;
+                match update.new_document.get_object_mut(*fields_id)? {
+                    Object::Array(fields) => fields.push(Object::Reference(widget_id)),
+                    _ => return Err(malformed("/Fields is not an array")),
+                }
+            }
             update.opt_clone_object_to_new_document(catalog_id)?;
             let catalog = update.new_document.get_dictionary_mut(catalog_id)?;
             let form = catalog.get_mut(b"AcroForm")?.as_dict_mut()?;
-            if let Ok(Object::Reference(_)) = form.get(b"Fields") {
-                return Err(malformed("indirect /Fields in an inline form"));
-            }
             extend_form(form, widget_id).ok_or_else(|| malformed("/Fields is not an array"))?;
         }
         Some(_) => return Err(malformed("not a dictionary")),
