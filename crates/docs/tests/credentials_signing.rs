@@ -215,6 +215,7 @@ fn three_signatures_in_sequence_validate_in_pdfsig_pyhanko_openssl_and_qpdf() {
     assert_eq!(ranges[2][2] + ranges[2][3], pdf.len());
 
     // /Reason, /Location (UTF-16BE) and /M as pyHanko's PDF reader decodes them.
+    require_tool("python3", "apt-get install python3");
     let script = "import sys\nfrom pyhanko.pdf_utils.reader import PdfFileReader\n\
         r = PdfFileReader(open(sys.argv[1], 'rb'))\n\
         for s in r.embedded_signatures:\n\
@@ -241,6 +242,7 @@ fn three_signatures_in_sequence_validate_in_pdfsig_pyhanko_openssl_and_qpdf() {
     require_tool("pdftotext", "apt-get install poppler-utils");
     let text = stdout(&run(Command::new("pdftotext").arg(&final_pdf).arg("-")));
     assert!(text.contains("Học sinh: Phạm Ngọc Ánh — Lớp 6A1"), "{text}");
+    require_tool("pdfdetach", "apt-get install poppler-utils");
     let attachments = stdout(&run(Command::new("pdfdetach").arg("-list").arg(&final_pdf)));
     assert!(attachments.contains("1: hocba.json"), "{attachments}");
 }
@@ -923,9 +925,23 @@ fn two_phase_signing_with_the_digest_signed_elsewhere_later() {
             digest,
             <[u8; 32]>::from(Sha256::digest(prepared.signed_attributes_der()))
         );
-        // Stored and handed over as plain bytes, the Prepared value stays behind.
-        let stored = prepared.clone();
+        // Stored as bytes (a job row, a file) and picked up later by another process.
+        let saved = prepared.to_bytes();
         drop(prepared);
+        let stored = pades::Prepared::from_bytes(&saved).unwrap();
+        assert_eq!(stored.digest_to_sign(), digest);
+        // A stored state whose PDF was altered meanwhile is refused.
+        let mut altered: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+        altered["byte_range"][3] = serde_json::json!(1);
+        let error = pades::Prepared::from_bytes(&serde_json::to_vec(&altered).unwrap()).unwrap_err();
+        assert_eq!(error.code(), "pades.stored_state", "{error}");
+        let mut altered: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut stored_pdf = base64::Engine::decode(&b64, altered["pdf"].as_str().unwrap()).unwrap();
+        stored_pdf[20] ^= 0x01;
+        altered["pdf"] = serde_json::json!(base64::Engine::encode(&b64, &stored_pdf));
+        let error = pades::Prepared::from_bytes(&serde_json::to_vec(&altered).unwrap()).unwrap_err();
+        assert!(error.to_string().contains("do not bind this PDF"), "{error}");
 
         // Phase 2, elsewhere: OpenSSL signs the digest with the key file.
         let digest_file = write(&work.join(format!("{stem}.digest")), &digest);

@@ -15,6 +15,8 @@
 
 use std::collections::BTreeSet;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, FixedOffset, Utc};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -27,8 +29,9 @@ use const_oid::db::rfc5911::{
 };
 use const_oid::db::rfc5912::ID_SHA_256;
 use der::asn1::{OctetString, SetOfVec};
-use der::{Any, Encode};
+use der::{Any, Decode, Encode};
 use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, StringFormat};
+use serde::{Deserialize, Serialize};
 use sha2_legacy::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
@@ -137,6 +140,83 @@ impl Prepared {
         &self.chain
     }
 
+    /// Serialises the prepared state so the signature can be finished by another process much
+    /// later (a signing job waiting for a remote approval, surviving a restart).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let stored = StoredPrepared {
+            version: STORED_VERSION,
+            algorithm: self.algorithm.as_str().to_owned(),
+            contents_start: self.contents_start,
+            contents_reserve: self.contents_reserve,
+            byte_range: self.byte_range,
+            signed_attributes: B64.encode(&self.signed_attributes_der),
+            chain: self
+                .chain
+                .iter()
+                .map(|c| B64.encode(c.to_der().expect("parsed certificates encode")))
+                .collect(),
+            pdf: B64.encode(&self.pdf),
+        };
+        serde_json::to_vec(&stored).expect("plain data serialises")
+    }
+
+    /// Reads what [`Self::to_bytes`] wrote, checking that it is consistent: the signed
+    /// attributes still bind this PDF's byte range and the placeholder is still empty.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, PadesError> {
+        let bad = |what: &str| PadesError::StoredState(what.to_owned());
+        let stored: StoredPrepared = serde_json::from_slice(bytes).map_err(|e| bad(&e.to_string()))?;
+        if stored.version != STORED_VERSION {
+            return Err(bad("unknown version"));
+        }
+        let decode = |b64: &str| B64.decode(b64).map_err(|_| bad("base64"));
+        let pdf = decode(&stored.pdf)?;
+        let signed_attributes_der = decode(&stored.signed_attributes)?;
+        let chain = stored
+            .chain
+            .iter()
+            .map(|c| Certificate::from_der(&decode(c)?).map_err(|_| bad("certificate")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let algorithm: SignatureAlgorithm = stored.algorithm.parse().map_err(|_| bad("algorithm"))?;
+        let signer = chain.first().ok_or(PadesError::EmptyChain)?;
+        if SignatureAlgorithm::for_certificate(signer)? != algorithm {
+            return Err(PadesError::AlgorithmMismatch);
+        }
+        let [start, first_len, second_start, second_len] = stored.byte_range;
+        let hex_len = 2 * stored.contents_reserve;
+        let consistent = start == 0
+            && stored.contents_start == first_len + 1
+            && second_start == stored.contents_start + hex_len + 1
+            && second_start.checked_add(second_len) == Some(pdf.len())
+            && pdf.get(first_len) == Some(&b'<')
+            && pdf.get(second_start - 1) == Some(&b'>')
+            && pdf[stored.contents_start..second_start - 1]
+                .iter()
+                .all(|&b| b == b'0');
+        if !consistent {
+            return Err(bad("byte range and placeholder do not match the PDF"));
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(&pdf[..first_len]);
+        hasher.update(&pdf[second_start..]);
+        let document_digest: [u8; 32] = hasher.finalize().into();
+        let signed_attributes = SignedAttributes::from_der(&signed_attributes_der)?;
+        if signed_attributes != self::signed_attributes(signer, &document_digest)? {
+            return Err(bad("the signed attributes do not bind this PDF and signer"));
+        }
+        Ok(Self {
+            digest_to_sign: Sha256::digest(&signed_attributes_der).into(),
+            pdf,
+            contents_start: stored.contents_start,
+            contents_reserve: stored.contents_reserve,
+            byte_range: stored.byte_range,
+            document_digest,
+            signed_attributes,
+            signed_attributes_der,
+            chain,
+            algorithm,
+        })
+    }
+
     /// Writes the CMS with `signature` (PKCS#1 v1.5 bytes or a DER ECDSA-Sig-Value over
     /// [`Self::digest_to_sign`]) into the placeholder and returns the signed PDF.
     ///
@@ -161,6 +241,20 @@ impl Prepared {
         pdf[self.contents_start..self.contents_start + hex.len()].copy_from_slice(hex.as_bytes());
         Ok(pdf)
     }
+}
+
+const STORED_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct StoredPrepared {
+    version: u32,
+    algorithm: String,
+    contents_start: usize,
+    contents_reserve: usize,
+    byte_range: [usize; 4],
+    signed_attributes: String,
+    chain: Vec<String>,
+    pdf: String,
 }
 
 /// Signs `pdf` in one go with `signer` (see [`prepare`] for the checks made).
@@ -669,6 +763,8 @@ pub enum PadesError {
     InvalidSignature,
     #[error("CMS encoding: {0}")]
     Encoding(String),
+    #[error("stored signing state is unusable: {0}")]
+    StoredState(String),
     #[error(transparent)]
     Signer(#[from] SignerError),
 }
@@ -689,6 +785,7 @@ impl PadesError {
             Self::ReserveTooSmall { .. } => "pades.reserve_too_small",
             Self::InvalidSignature => "pades.invalid_signature",
             Self::Encoding(_) => "pades.encoding",
+            Self::StoredState(_) => "pades.stored_state",
             Self::Signer(e) => e.code(),
         }
     }
