@@ -131,135 +131,75 @@ fn openssl(dir: &Path, args: &[&str]) -> Output {
     run(Command::new("openssl").current_dir(dir).args(args))
 }
 
+/// `openssl` with a command line of space-free arguments, plus `extra` ones (subjects).
+fn openssl_line(dir: &Path, line: &str, extra: &[&str]) -> Output {
+    let args: Vec<&str> = line.split_whitespace().chain(extra.iter().copied()).collect();
+    openssl(dir, &args)
+}
+
 /// A key and a CSR. `kind` is `rsa:2048`, `rsa:3072` or `p256`.
 fn key_and_csr(dir: &Path, name: &str, kind: &str, subject: &str) {
-    let key = format!("{name}.key");
-    if kind == "p256" {
-        openssl(
+    match kind.strip_prefix("rsa:") {
+        Some(bits) => openssl_line(
             dir,
-            &[
-                "ecparam",
-                "-name",
-                "prime256v1",
-                "-genkey",
-                "-noout",
-                "-out",
-                &key,
-            ],
-        );
-    } else {
-        openssl(
+            &format!("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:{bits} -out {name}.key"),
+            &[],
+        ),
+        None => openssl_line(
             dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                &format!("rsa_keygen_bits:{}", &kind[4..]),
-                "-out",
-                &key,
-            ],
-        );
-    }
-    openssl(
+            &format!("ecparam -name prime256v1 -genkey -noout -out {name}.key"),
+            &[],
+        ),
+    };
+    openssl_line(
         dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            &key,
-            "-out",
-            &format!("{name}.csr"),
-            "-utf8",
-            "-subj",
-            subject,
-            "-config",
-            "ca.cnf",
-        ],
+        &format!("req -new -key {name}.key -out {name}.csr -utf8 -config ca.cnf -subj"),
+        &[subject],
     );
 }
 
 /// Issues `name` from its CSR under `issuer` with the extension section `ext`, and writes a DER copy.
 fn issue(dir: &Path, name: &str, issuer: &str, ext: &str) {
-    openssl(
+    issue_with(dir, name, issuer, ext, "sha256");
+}
+
+fn issue_with(dir: &Path, name: &str, issuer: &str, ext: &str, digest: &str) {
+    openssl_line(
         dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            &format!("{issuer}.pem"),
-            "-CAkey",
-            &format!("{issuer}.key"),
-            "-CAcreateserial",
-            "-out",
-            &format!("{name}.pem"),
-            "-days",
-            "825",
-            "-extfile",
-            "ca.cnf",
-            "-extensions",
-            ext,
-        ],
+        &format!(
+            "x509 -req -in {name}.csr -CA {issuer}.pem -CAkey {issuer}.key -CAcreateserial -out {name}.pem \
+             -days 825 -extfile ca.cnf -extensions {ext} -{digest}"
+        ),
+        &[],
     );
     to_der(dir, name);
 }
 
 fn self_signed(dir: &Path, name: &str, kind: &str, subject: &str) {
-    openssl(
+    openssl_line(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-newkey",
-            kind,
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-            "-days",
-            "3650",
-            "-utf8",
-            "-subj",
-            subject,
-            "-config",
-            "ca.cnf",
-            "-extensions",
-            "v3_ca",
-        ],
+        &format!(
+            "req -x509 -new -newkey {kind} -nodes -keyout {name}.key -out {name}.pem -days 3650 -utf8 \
+             -config ca.cnf -extensions v3_ca -subj"
+        ),
+        &[subject],
     );
     to_der(dir, name);
 }
 
 fn to_der(dir: &Path, name: &str) {
-    openssl(
+    openssl_line(
         dir,
-        &[
-            "x509",
-            "-in",
-            &format!("{name}.pem"),
-            "-outform",
-            "DER",
-            "-out",
-            &format!("{name}.der"),
-        ],
+        &format!("x509 -in {name}.pem -outform DER -out {name}.der"),
+        &[],
     );
 }
 
 fn sha256_fingerprint(dir: &Path, name: &str) -> String {
-    let out = openssl(
+    let out = openssl_line(
         dir,
-        &[
-            "x509",
-            "-in",
-            &format!("{name}.pem"),
-            "-noout",
-            "-fingerprint",
-            "-sha256",
-        ],
+        &format!("x509 -in {name}.pem -noout -fingerprint -sha256"),
+        &[],
     );
     let text = String::from_utf8(out.stdout).unwrap();
     text.trim()
@@ -311,30 +251,11 @@ fn build_pki(pki: &Path) {
         "rsa:2048",
         "/C=VN/O=Trường THCS Đống Đa/CN=Lê Văn Cũ",
     );
-    openssl(
+    openssl_line(
         pki,
-        &[
-            "ca",
-            "-batch",
-            "-config",
-            "ca_cmd.cnf",
-            "-cert",
-            "root.pem",
-            "-keyfile",
-            "root.key",
-            "-in",
-            "expired.csr",
-            "-out",
-            "expired.pem",
-            "-startdate",
-            "20200101000000Z",
-            "-enddate",
-            "20210101000000Z",
-            "-extensions",
-            "v3_signer",
-            "-notext",
-            "-utf8",
-        ],
+        "ca -batch -config ca_cmd.cnf -cert root.pem -keyfile root.key -in expired.csr -out expired.pem \
+         -startdate 20200101000000Z -enddate 20210101000000Z -extensions v3_signer -notext -utf8",
+        &[],
     );
     to_der(pki, "expired");
 
@@ -353,7 +274,7 @@ fn build_pki(pki: &Path) {
     );
     issue(pki, "impostor", "other_root", "v3_signer");
 
-    // Certificates for path-validation corner cases.
+    // Path-validation corner cases.
     key_and_csr(pki, "notca", "rsa:2048", "/C=VN/O=Test/CN=Not A CA");
     issue(pki, "notca", "root", "v3_signer");
     key_and_csr(pki, "under_notca", "rsa:2048", "/C=VN/O=Test/CN=Under Not A CA");
@@ -380,51 +301,41 @@ fn build_pki(pki: &Path) {
         "/C=VN/O=Test/CN=Under CA Without CertSign",
     );
     issue(pki, "under_nocertsign", "nocertsign", "v3_signer");
+    // Other certificate signature algorithms: RSA with SHA-384 and SHA-512, ECDSA P-256 with SHA-384.
+    key_and_csr(pki, "rsa384", "rsa:2048", "/C=VN/O=Test/CN=RSA SHA-384 Signer");
+    issue_with(pki, "rsa384", "root", "v3_signer", "sha384");
+    key_and_csr(pki, "rsa512", "rsa:2048", "/C=VN/O=Test/CN=RSA SHA-512 Signer");
+    issue_with(pki, "rsa512", "root", "v3_signer", "sha512");
+    key_and_csr(pki, "ec_sub", "p256", "/C=VN/O=Test/CN=EC Sub CA");
+    issue(pki, "ec_sub", "root", "v3_ca_any");
+    key_and_csr(
+        pki,
+        "ec384",
+        "rsa:2048",
+        "/C=VN/O=Test/CN=Issued With ECDSA SHA-384",
+    );
+    issue_with(pki, "ec384", "ec_sub", "v3_signer", "sha384");
     // Two CAs that certify each other, and a signer under one of them.
     key_and_csr(pki, "loop_a", "rsa:2048", "/C=VN/O=Loop/CN=Loop CA A");
     key_and_csr(pki, "loop_b", "rsa:2048", "/C=VN/O=Loop/CN=Loop CA B");
-    openssl(
-        pki,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "loop_b.csr",
-            "-signkey",
-            "loop_b.key",
-            "-out",
-            "loop_b_self.pem",
-            "-days",
-            "825",
-            "-extfile",
-            "ca.cnf",
-            "-extensions",
-            "v3_ca",
-        ],
-    );
-    openssl(
-        pki,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "loop_a.csr",
-            "-signkey",
-            "loop_a.key",
-            "-out",
-            "loop_a_self.pem",
-            "-days",
-            "825",
-            "-extfile",
-            "ca.cnf",
-            "-extensions",
-            "v3_ca",
-        ],
-    );
-    std::fs::copy(pki.join("loop_b_self.pem"), pki.join("loop_b.pem")).unwrap();
+    for name in ["loop_a", "loop_b"] {
+        openssl_line(
+            pki,
+            &format!(
+                "x509 -req -in {name}.csr -signkey {name}.key -out {name}.pem -days 825 -extfile ca.cnf \
+                 -extensions v3_ca"
+            ),
+            &[],
+        );
+    }
+    // A by B (while B's self-signed certificate names the issuer), then B by self-signed A.
     issue(pki, "loop_a", "loop_b", "v3_ca_any");
     std::fs::copy(pki.join("loop_a.pem"), pki.join("loop_a_by_b.pem")).unwrap();
-    std::fs::copy(pki.join("loop_a_self.pem"), pki.join("loop_a.pem")).unwrap();
+    openssl_line(
+        pki,
+        "x509 -req -in loop_a.csr -signkey loop_a.key -out loop_a.pem -days 825 -extfile ca.cnf -extensions v3_ca",
+        &[],
+    );
     issue(pki, "loop_b", "loop_a", "v3_ca_any");
     std::fs::copy(pki.join("loop_a_by_b.pem"), pki.join("loop_a.pem")).unwrap();
     to_der(pki, "loop_a");
@@ -808,6 +719,15 @@ fn two_sequential_signatures_are_valid_and_trusted() {
     assert_eq!(principal.revision_end, f.signed2.len() as u64);
     assert!(principal.byte_range[1] > teacher.revision_end);
 
+    // The report is what the web layer serialises.
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["verdict"]["verdict"], "valid");
+    assert_eq!(json["signatures"][1]["chain"]["status"]["status"], "trusted");
+    assert_eq!(
+        json["signatures"][0]["signer"]["sha256_hex"],
+        f.teacher_sha256.as_str()
+    );
+
     let theirs = pdfsig(&f.signed2, "check_signed2.pdf");
     assert_eq!(theirs.signatures.len(), 2);
     assert_eq!(theirs.text.matches("Signature is Valid.").count(), 2);
@@ -1068,15 +988,15 @@ fn truncated_files_are_never_valid() {
             .contains(&SignatureProblem::ByteRangeBeyondFile)
     );
     assert_eq!(report.signatures[0].status(), SignatureStatus::Valid);
-    // poppler agrees that the last signature no longer holds.
+    // poppler agrees: the teacher's signature holds, the principal's cannot be checked.
     let theirs = pdfsig(&bytes[..cut], "truncated.pdf");
-    assert!(theirs.signatures.len() <= 2, "{}", theirs.text);
-    assert_ne!(
-        theirs.signatures.get(1).map(|s| (s.signature.as_str(), s.total)),
-        Some(("Signature is Valid.", Some(true))),
-        "{}",
-        theirs.text
+    assert_eq!(theirs.signatures.len(), 2, "{}", theirs.text);
+    assert_eq!(theirs.signatures[0].signature, "Signature is Valid.");
+    assert_eq!(
+        theirs.signatures[1].signature,
+        "Signature has not yet been verified."
     );
+    assert_eq!(theirs.signatures[1].total, Some(false));
 
     // An unsigned file cut short.
     let report = verify(&f.unsigned[..f.unsigned.len() - 20]);
@@ -1121,6 +1041,77 @@ fn random_byte_flips_never_verify() {
             );
         }
     }
+}
+
+#[test]
+fn a_substituted_signer_certificate_breaks_the_ess_binding() {
+    let f = fixtures();
+    let pki = &f.pki;
+    // The CA re-issues the teacher's key under the same serial number: same issuer, serial and key,
+    // so the SignerInfo still points at it and the signature still verifies with it.
+    let serial =
+        String::from_utf8(openssl_line(pki, "x509 -in teacher.pem -noout -serial", &[]).stdout).unwrap();
+    let serial = serial.trim().strip_prefix("serial=").unwrap().to_string();
+    openssl_line(
+        pki,
+        &format!(
+            "x509 -req -in teacher.csr -CA root.pem -CAkey root.key -set_serial 0x{serial} -out teacher_again.pem \
+             -days 824 -extfile ca.cnf -extensions v3_signer"
+        ),
+        &[],
+    );
+    to_der(pki, "teacher_again");
+    let (original, again) = (der("teacher"), der("teacher_again"));
+    assert_eq!(original.len(), again.len());
+    assert_ne!(original, again);
+
+    // Swap the certificate inside the teacher's CMS.
+    let report = verify(&f.signed1);
+    let [_, b, c, _] = report.signatures[0].byte_range.map(|v| v as usize);
+    let hex_text = std::str::from_utf8(&f.signed1[b + 1..c - 1]).unwrap();
+    let mut cms = hex::decode(hex_text).unwrap();
+    let at = positions(&cms, &original)[0];
+    cms[at..at + original.len()].copy_from_slice(&again);
+    let mut swapped_hex = hex::encode(&cms);
+    if hex_text.bytes().any(|b| b.is_ascii_uppercase()) {
+        swapped_hex = swapped_hex.to_uppercase();
+    }
+    let mut bytes = f.signed1.clone();
+    bytes[b + 1..c - 1].copy_from_slice(swapped_hex.as_bytes());
+
+    // The re-issued certificate postdates the claimed signing time (and says so at /M), so validate
+    // at the current time to isolate the binding check.
+    let now = VerifyOptions {
+        validation_time: ValidationTime::Now,
+        ..Default::default()
+    };
+    let at_signing_time = verify(&bytes);
+    assert_eq!(
+        at_signing_time.signatures[0]
+            .chain
+            .as_ref()
+            .unwrap()
+            .status
+            .code(),
+        "not_yet_valid"
+    );
+    let report = verify_pdf(&bytes, &store(), &now).unwrap();
+    let sig = &report.signatures[0];
+    assert_eq!(sig.digest, Check::Passed);
+    assert_eq!(sig.signature, Check::Passed);
+    assert_eq!(
+        sig.signer.as_ref().unwrap().sha256_hex,
+        sha256_fingerprint(pki, "teacher_again")
+    );
+    assert_eq!(
+        sig.chain.as_ref().unwrap().status,
+        ChainStatus::Trusted {
+            root_name: ROOT_NAME.into()
+        }
+    );
+    assert_eq!(sig.ess_signing_certificate, EssCheck::Mismatch);
+    assert_eq!(sig.status(), SignatureStatus::CertificateBindingMismatch);
+    assert_eq!(report.verdict, DocumentVerdict::SignatureInvalid { index: 0 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1247,6 +1238,26 @@ fn path_validation_rejects_what_openssl_rejects() {
     );
     assert_eq!(ok.path.len(), 3);
     assert!(openssl_verify("principal", &["sub"], None).contains("principal.pem: OK"));
+
+    // Certificate signatures with RSA SHA-384 / SHA-512 and ECDSA P-256 SHA-384.
+    for (leaf, others) in [
+        ("rsa384", &[][..]),
+        ("rsa512", &[][..]),
+        ("ec384", &["ec_sub"][..]),
+    ] {
+        let r = check(leaf, others);
+        assert_eq!(
+            r.status,
+            ChainStatus::Trusted {
+                root_name: ROOT_NAME.into()
+            },
+            "{leaf}"
+        );
+        assert!(
+            openssl_verify(leaf, others, None).contains(&format!("{leaf}.pem: OK")),
+            "{leaf}"
+        );
+    }
 
     // Without the intermediate there is no path.
     assert_eq!(check("principal", &[]).status.code(), "untrusted_root");

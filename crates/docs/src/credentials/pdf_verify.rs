@@ -498,9 +498,8 @@ pub fn verify_pdf(
         }
         None => {}
         Some(end) if end == len => {
-            if truncation.is_none() && !revisions.full().intact() {
-                truncation = Some(Truncation::XrefBroken);
-            }
+            let final_intact = revisions.full().intact();
+            truncation = truncation.or((!final_intact).then_some(Truncation::XrefBroken));
         }
         Some(end) => {
             let tail = &bytes[end as usize..];

@@ -259,10 +259,10 @@ fn find_signer_certificate<'a>(sid: &SignerIdentifier, certificates: &[&'a [u8]]
     })
 }
 
-fn single_value<'a>(
-    attrs: &'a cms::signed_data::SignedAttributes,
+fn single_value(
+    attrs: &cms::signed_data::SignedAttributes,
     oid: ObjectIdentifier,
-) -> Option<Result<&'a der::Any, ()>> {
+) -> Option<Result<&der::Any, ()>> {
     let attr = attrs.iter().find(|a| a.oid == oid)?;
     let mut values = attr.values.iter();
     Some(match (values.next(), values.next()) {

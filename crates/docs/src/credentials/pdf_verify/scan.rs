@@ -201,7 +201,7 @@ mod tests {
     fn revision_markers() {
         let text = b"%PDF-1.7\nabc\n%%EOF\nmore\n%%EOF\r\n";
         assert_eq!(header_version(text).as_deref(), Some("1.7"));
-        assert_eq!(revision_ends(text), vec![19, 32]);
+        assert_eq!(revision_ends(text), vec![19, 31]);
         assert!(ends_with_eof(text));
         assert!(!ends_with_eof(b"%%EOF\ngarbage"));
         assert_eq!(
