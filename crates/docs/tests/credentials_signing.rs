@@ -736,6 +736,8 @@ impl RemoteSignerServer {
                 key_id,
                 "--reject-key-id",
                 reject_key_id,
+                "--broken-key-id",
+                "ht-broken",
             ])
             .args(["--token", token, "--approve-after-polls", "1", "--tls-cert"])
             .arg(&tls.cert_pem)
@@ -766,7 +768,16 @@ impl RemoteSignerServer {
         Self { child, port, events }
     }
 
-    fn events(&self) -> Vec<String> {
+    /// The protocol events so far, waiting (up to 5 s) until there are at least `count`: the
+    /// server prints an event before it answers, but the reader thread may not have caught up.
+    fn events(&self, count: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let events = self.events.lock().unwrap().clone();
+            if events.len() >= count {
+                return events;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         self.events.lock().unwrap().clone()
     }
 }
@@ -813,7 +824,7 @@ fn remote_signer_over_https_approves_after_a_poll_and_reports_typed_errors() {
     )
     .unwrap();
     assert_eq!(
-        server.events(),
+        server.events(3),
         [
             "sign ht-smartca",
             "poll ht-smartca 1 pending",
@@ -838,6 +849,15 @@ fn remote_signer_over_https_approves_after_a_poll_and_reports_typed_errors() {
         "{error:?}"
     );
     assert_eq!(error.code(), "signer.remote_rejected");
+
+    // A service answering outside the protocol.
+    let broken = RemoteSigner::new(config("ht-broken")).unwrap();
+    let error = broken.sign_digest(&[7; 32]).unwrap_err();
+    assert!(
+        matches!(&error, SignerError::RemoteBadResponse(m) if m.contains("missing field `signature`")),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), "signer.remote_bad_response");
 
     // No answer within the timeout: polled every 2 s, given 1 s.
     let impatient = RemoteSigner::new(RemoteSignerConfig {

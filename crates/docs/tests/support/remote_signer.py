@@ -5,7 +5,8 @@ docs/signing.md over real HTTPS.
 It loads one key from a PKCS#12 file and serves it under --key-id. Every signing request is
 answered 202 with a request id, as a service that waits for the holder to approve on a phone;
 the holder "approves" once the request has been polled --approve-after-polls times. Requests for
---reject-key-id (same key) are "rejected" by the holder at the first poll (410).
+--reject-key-id (same key) are "rejected" by the holder at the first poll (410); requests for
+--broken-key-id get a 200 whose JSON lacks the signature, like a misbehaving service.
 
 Prints "LISTENING <port>" on stdout once the socket is bound (port 0 picks a free port), so the
 test knows where to connect without racing for a port.
@@ -31,6 +32,7 @@ def main():
     parser.add_argument("--password", required=True)
     parser.add_argument("--key-id", required=True)
     parser.add_argument("--reject-key-id", required=True)
+    parser.add_argument("--broken-key-id", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--tls-cert", required=True)
     parser.add_argument("--tls-key", required=True)
@@ -83,7 +85,7 @@ def main():
             return True
 
         def known(self, key_id):
-            return key_id in (args.key_id, args.reject_key_id)
+            return key_id in (args.key_id, args.reject_key_id, args.broken_key_id)
 
         def do_GET(self):
             if not self.authorized():
@@ -131,6 +133,9 @@ def main():
                 return self.reply(404, {"error": "unknown key"})
             if len(digest) != 32 or sign(b"\0" * 32, algorithm) is None:
                 return self.reply(400, {"error": "bad digest or algorithm"})
+            if key_id == args.broken_key_id:
+                event("sign", key_id, "broken")
+                return self.reply(200, {"sig": "not what the protocol says"})
             request_id = uuid.uuid4().hex
             with lock:
                 pending[request_id] = {"digest": digest, "key_id": key_id, "algorithm": algorithm, "polls": 0}
