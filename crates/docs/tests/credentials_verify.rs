@@ -1427,6 +1427,44 @@ fn not_a_pdf_and_unsigned_pdfs() {
         theirs.text
     );
 
+    // A final revision whose startxref points nowhere.
+    let mut broken = f.unsigned.clone();
+    let at = *positions(&broken, b"startxref").last().unwrap() + "startxref".len();
+    let start = at
+        + broken[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    let digits = broken[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+    broken[start..start + digits].fill(b'0');
+    let report = verify(&broken);
+    assert_eq!(
+        report.verdict,
+        DocumentVerdict::Truncated {
+            truncation: Truncation::XrefBroken
+        }
+    );
+
+    // Encrypted files, with an empty or an unknown user password, are refused.
+    let dir = f.dir.join("encrypted");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("in.pdf"), &f.unsigned).unwrap();
+    for user in ["", "secret"] {
+        run(Command::new("qpdf").current_dir(&dir).args([
+            "--encrypt",
+            user,
+            "owner",
+            "256",
+            "--",
+            "in.pdf",
+            "out.pdf",
+        ]));
+        let encrypted = std::fs::read(dir.join("out.pdf")).unwrap();
+        let err = verify_pdf(&encrypted, &store(), &VerifyOptions::default()).unwrap_err();
+        assert_eq!(err, PdfVerifyError::Encrypted, "user password {user:?}");
+        assert_eq!(err.code(), "encrypted");
+    }
+
     let too_big = VerifyOptions {
         max_file_size: 1000,
         ..Default::default()

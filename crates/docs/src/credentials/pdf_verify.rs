@@ -459,7 +459,9 @@ pub fn verify_pdf(
     let pdf_version = scan::header_version(bytes).ok_or(PdfVerifyError::NotAPdf)?;
     let len = bytes.len() as u64;
     let mut revisions = Revisions::new(bytes, options.max_stream_size);
-    if revisions.full().doc().is_some_and(objects::is_encrypted) {
+    // Signatures over encrypted files cover encrypted bytes and need the password to interpret;
+    // no such file is issued, so they are refused rather than half-verified.
+    if objects::is_encrypted(revisions.full()) {
         return Err(PdfVerifyError::Encrypted);
     }
 

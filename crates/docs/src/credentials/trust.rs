@@ -33,9 +33,11 @@ pub const MAX_PATH_LEN: usize = 8;
 /// How many complete candidate paths are evaluated before giving up; several paths exist only
 /// with cross-certificates or re-issued CAs sharing a name.
 const MAX_CANDIDATE_PATHS: usize = 16;
-/// Bound on the issuer-search work for one signer, so a bag of same-named certificates cannot
-/// make path building exponential.
-const MAX_SEARCH_STEPS: usize = 256;
+/// Bound on the issuer-search work for one signer (candidate issuer checks), so a bag of
+/// same-named certificates cannot make path building exponential.
+const MAX_SEARCH_STEPS: usize = 4096;
+/// At most this many certificates from a signature are considered as intermediates.
+const MAX_POOL: usize = 64;
 /// RSA keys below this size are refused: they are within reach of public factoring efforts.
 const MIN_RSA_BITS: usize = 2048;
 /// Large enough for every RSA root in use; the `rsa` crate's own default stops at 4096.
@@ -299,7 +301,7 @@ impl TrustStore {
             }
         };
         let mut pool: Vec<ParsedCert> = Vec::new();
-        for der in others {
+        for der in others.iter().take(MAX_POOL) {
             if let Ok(c) = ParsedCert::parse(der)
                 && c.sha256 != leaf.sha256
                 && !self.roots.iter().any(|r| r.cert.sha256 == c.sha256)
@@ -444,8 +446,8 @@ pub(crate) struct ParsedCert {
     tbs: Vec<u8>,
     pub(crate) cert: Certificate,
     pub(crate) sha256: [u8; 32],
-    subject_der: Vec<u8>,
-    issuer_der: Vec<u8>,
+    subject_key: NameKey,
+    issuer_key: NameKey,
 }
 
 impl ParsedCert {
@@ -454,16 +456,16 @@ impl ParsedCert {
         let tbs = raw::certificate_tbs(der)
             .map_err(|e| format!("certificate: {e}"))?
             .to_vec();
-        let subject_der = cert.tbs_certificate.subject.to_der().map_err(|e| e.to_string())?;
-        let issuer_der = cert.tbs_certificate.issuer.to_der().map_err(|e| e.to_string())?;
+        let subject_key = name_key(&cert.tbs_certificate.subject);
+        let issuer_key = name_key(&cert.tbs_certificate.issuer);
         let sha256: [u8; 32] = Sha256::digest(der).into();
         Ok(Self {
             der: der.to_vec(),
             tbs,
             cert,
             sha256,
-            subject_der,
-            issuer_der,
+            subject_key,
+            issuer_key,
         })
     }
 
@@ -472,7 +474,7 @@ impl ParsedCert {
     }
 
     fn self_issued(&self) -> bool {
-        self.subject_der == self.issuer_der
+        self.subject_key == self.issuer_key
     }
 
     pub(crate) fn summary(&self) -> CertSummary {
@@ -559,6 +561,47 @@ impl ParsedCert {
     }
 }
 
+/// A name reduced for comparison: per RDN, its attributes as (type, value) with string values
+/// case-folded and whitespace-collapsed whatever their ASN.1 string type, other values as DER.
+/// Chaining by exact DER fails when a CA writes its own subject as UTF8String and its issued
+/// certificates' issuer as PrintableString (or differs in case), which RFC 5280 §7.1 treats as the
+/// same name.
+type NameKey = Vec<Vec<(ObjectIdentifier, String)>>;
+
+fn name_key(name: &Name) -> NameKey {
+    name.0
+        .iter()
+        .map(|rdn| {
+            let mut atvs: Vec<(ObjectIdentifier, String)> = rdn
+                .0
+                .iter()
+                .map(|atv| {
+                    let value = match string_value(&atv.value) {
+                        Some(s) => s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase(),
+                        None => format!("#{}", hex::encode(atv.value.to_der().unwrap_or_default())),
+                    };
+                    (atv.oid, value)
+                })
+                .collect();
+            atvs.sort();
+            atvs
+        })
+        .collect()
+}
+
+fn string_value(v: &der::Any) -> Option<String> {
+    match v.tag() {
+        Tag::Utf8String => Utf8StringRef::try_from(v).ok().map(|s| s.as_str().to_owned()),
+        Tag::PrintableString => PrintableStringRef::try_from(v)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::Ia5String => Ia5StringRef::try_from(v).ok().map(|s| s.as_str().to_owned()),
+        Tag::TeletexString => TeletexStringRef::try_from(v).ok().map(|s| s.as_str().to_owned()),
+        Tag::BmpString => v.decode_as::<BmpString>().ok().map(|s| s.to_string()),
+        _ => None,
+    }
+}
+
 fn x509_time(t: &x509_cert::time::Time) -> DateTime<Utc> {
     let secs = i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
     DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
@@ -571,17 +614,7 @@ pub(crate) fn name_attribute(name: &Name, oid: ObjectIdentifier) -> Option<Strin
             if atv.oid != oid {
                 continue;
             }
-            let v = &atv.value;
-            let s = match v.tag() {
-                Tag::Utf8String => Utf8StringRef::try_from(v).ok().map(|s| s.as_str().to_owned()),
-                Tag::PrintableString => PrintableStringRef::try_from(v)
-                    .ok()
-                    .map(|s| s.as_str().to_owned()),
-                Tag::Ia5String => Ia5StringRef::try_from(v).ok().map(|s| s.as_str().to_owned()),
-                Tag::TeletexString => TeletexStringRef::try_from(v).ok().map(|s| s.as_str().to_owned()),
-                Tag::BmpString => v.decode_as::<BmpString>().ok().map(|s| s.to_string()),
-                _ => None,
-            };
+            let s = string_value(&atv.value);
             if s.is_some() {
                 return s;
             }
@@ -740,7 +773,7 @@ impl<'a> PathSearch<'a> {
 
 /// Whether `issuer` may have issued `child`, judged by names and key identifiers only.
 fn could_issue(issuer: &ParsedCert, child: &ParsedCert) -> bool {
-    if issuer.subject_der != child.issuer_der {
+    if issuer.subject_key != child.issuer_key {
         return false;
     }
     match (child.authority_key_id(), issuer.subject_key_id()) {
@@ -1083,5 +1116,28 @@ pub(crate) mod raw {
         let outer = expect(&mut input, Tag::Sequence)?;
         let mut inner = outer.value;
         Ok(expect(&mut inner, Tag::Sequence)?.whole)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use der::Decode;
+    use x509_cert::name::Name;
+
+    use super::name_key;
+
+    #[test]
+    fn names_match_across_string_types_case_and_spacing() {
+        // CN as UTF8String "Test  CA" and as PrintableString "test ca".
+        let utf8 = Name::from_der(b"\x30\x13\x31\x11\x30\x0f\x06\x03\x55\x04\x03\x0c\x08Test  CA").unwrap();
+        let printable =
+            Name::from_der(b"\x30\x12\x31\x10\x30\x0e\x06\x03\x55\x04\x03\x13\x07test ca").unwrap();
+        let other = Name::from_der(b"\x30\x12\x31\x10\x30\x0e\x06\x03\x55\x04\x03\x13\x07test cb").unwrap();
+        // Same value under O (2.5.4.10) instead of CN.
+        let other_type =
+            Name::from_der(b"\x30\x12\x31\x10\x30\x0e\x06\x03\x55\x04\x0a\x13\x07test ca").unwrap();
+        assert_eq!(name_key(&utf8), name_key(&printable));
+        assert_ne!(name_key(&printable), name_key(&other));
+        assert_ne!(name_key(&printable), name_key(&other_type));
     }
 }

@@ -16,6 +16,8 @@ const MAX_DEPTH: usize = 16;
 /// The result of loading one revision (a prefix of the file, or the whole file).
 pub(super) enum Loaded {
     Ok(Box<Document>),
+    /// Encrypted with a password we do not have.
+    Locked,
     Failed(String),
 }
 
@@ -23,6 +25,7 @@ impl Loaded {
     pub(super) fn error(&self) -> Option<&str> {
         match self {
             Loaded::Ok(_) => None,
+            Loaded::Locked => Some("encrypted"),
             Loaded::Failed(e) => Some(e),
         }
     }
@@ -30,7 +33,7 @@ impl Loaded {
     pub(super) fn doc(&self) -> Option<&Document> {
         match self {
             Loaded::Ok(doc) => Some(doc),
-            Loaded::Failed(_) => None,
+            Loaded::Locked | Loaded::Failed(_) => None,
         }
     }
 
@@ -52,13 +55,19 @@ pub(super) fn load(bytes: &[u8], max_stream: usize) -> Loaded {
         Document::load_mem_with_options(bytes, options)
     })) {
         Ok(Ok(doc)) => Loaded::Ok(Box::new(doc)),
+        Ok(Err(lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword)) => Loaded::Locked,
         Ok(Err(e)) => Loaded::Failed(e.to_string()),
         Err(_) => Loaded::Failed("parser panicked".into()),
     }
 }
 
-pub(super) fn is_encrypted(doc: &Document) -> bool {
-    doc.trailer.get(b"Encrypt").is_ok() || doc.encryption_state.is_some()
+/// Whether the revision is encrypted, readable (empty user password) or not.
+pub(super) fn is_encrypted(loaded: &Loaded) -> bool {
+    match loaded {
+        Loaded::Ok(doc) => doc.trailer.get(b"Encrypt").is_ok() || doc.encryption_state.is_some(),
+        Loaded::Locked => true,
+        Loaded::Failed(_) => false,
+    }
 }
 
 /// A signature dictionary as one revision sees it.
