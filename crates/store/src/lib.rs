@@ -16,6 +16,7 @@ pub mod gradebook;
 pub mod health;
 pub mod imports;
 pub mod jobs;
+pub mod ledger;
 pub mod migration;
 pub mod org;
 pub mod people;
