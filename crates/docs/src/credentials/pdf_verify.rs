@@ -609,6 +609,13 @@ impl<'a> Revisions<'a> {
             .or_insert_with(|| objects::load(&bytes[..end], max_stream))
     }
 
+    /// Forgets a parsed prefix (never the whole file, which several checks consult).
+    fn evict(&mut self, end: usize) {
+        if end != self.bytes.len() {
+            self.loaded.remove(&end);
+        }
+    }
+
     fn full(&mut self) -> &Loaded {
         self.loaded(self.bytes.len())
     }
@@ -659,48 +666,62 @@ fn find_signatures(
         });
     }
 
+    // By revision, so each signed revision is parsed once and dropped once examined: a hostile
+    // file with many revisions must not hold them all in memory.
+    literal.sort_by_key(|v| v[2].saturating_add(v[3]));
+    let full_intact_dicts = revisions.full_intact().map(objects::signature_dicts);
+    let full_dicts = revisions
+        .full()
+        .doc()
+        .map(objects::signature_dicts)
+        .unwrap_or_default();
+    let mut current: Option<(u64, Vec<SigDict>)> = None;
     let mut out = Vec::new();
     for values in &literal {
         let as_i64 = values.map(|v| i64::try_from(v).unwrap_or(-1));
-        let declared = |doc: &lopdf::Document| {
-            objects::signature_dicts(doc)
-                .into_iter()
-                .find(|d| d.byte_range == Some(as_i64))
-        };
+        let declared = |dicts: &[SigDict]| dicts.iter().find(|d| d.byte_range == Some(as_i64)).cloned();
         let dict = match values[2].checked_add(values[3]) {
             // Within the file, the dictionary must be reachable through the cross-reference data of
             // the revision the range covers, or of the final revision. A parser that rebuilds a
             // broken table by scanning for objects would also find the objects of a signed PDF
             // stored uncompressed inside this one, and pass its signatures off as ours.
             Some(end) if end <= len => {
-                let in_revision = revisions.get_intact(end as usize).and_then(declared);
-                in_revision.or_else(|| revisions.full_intact().and_then(declared))
+                if current.as_ref().map(|(e, _)| *e) != Some(end) {
+                    if let Some((previous, _)) = current.take() {
+                        revisions.evict(previous as usize);
+                    }
+                    let dicts = revisions.get_intact(end as usize).map(objects::signature_dicts);
+                    current = Some((end, dicts.unwrap_or_default()));
+                }
+                let in_revision = current.as_ref().and_then(|(_, dicts)| declared(dicts));
+                in_revision.or_else(|| full_intact_dicts.as_deref().and_then(declared))
             }
             // Past the end of the file: the revision is gone, and any trace of the dictionary is
             // evidence of truncation, so a rebuilt table is good enough to look it up.
-            _ => revisions.full().doc().and_then(declared),
+            _ => declared(&full_dicts),
         };
         if let Some(dict) = dict {
             out.push((*values, dict));
         }
     }
-    if let Some(doc) = revisions.full().doc() {
-        for dict in objects::signature_dicts(doc) {
-            let matched = dict.byte_range.is_some_and(|br| {
-                literal
-                    .iter()
-                    .any(|v| v.map(|x| i64::try_from(x).unwrap_or(-1)) == br)
-            });
-            if !matched {
-                let values = dict
-                    .byte_range
-                    .unwrap_or_default()
-                    .map(|v| u64::try_from(v).unwrap_or(0));
-                let mut dict = dict;
-                // Marked so the check below reports it; its values are not trusted.
-                dict.byte_range = None;
-                out.push((values, dict));
-            }
+    if let Some((previous, _)) = current {
+        revisions.evict(previous as usize);
+    }
+    for dict in full_dicts {
+        let matched = dict.byte_range.is_some_and(|br| {
+            literal
+                .iter()
+                .any(|v| v.map(|x| i64::try_from(x).unwrap_or(-1)) == br)
+        });
+        if !matched {
+            let values = dict
+                .byte_range
+                .unwrap_or_default()
+                .map(|v| u64::try_from(v).unwrap_or(0));
+            let mut dict = dict;
+            // Marked so the check below reports it; its values are not trusted.
+            dict.byte_range = None;
+            out.push((values, dict));
         }
     }
     Ok(out)
