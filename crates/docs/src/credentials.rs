@@ -9,3 +9,4 @@ pub mod pki;
 pub mod render;
 pub mod signer;
 pub mod trust;
+pub mod verify;

@@ -89,8 +89,21 @@ impl Verdict {
 }
 
 impl Line {
+    /// The line in the locale. Codes carried as parameters (a revocation reason, a signer role)
+    /// are translated too, so a verdict stored or sent as data reads in any locale.
     pub fn message(&self, locale: Locale) -> String {
-        let params: Vec<(&str, String)> = self.params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let params: Vec<(&str, String)> = self
+            .params
+            .iter()
+            .map(|(k, v)| {
+                let text = match k.as_str() {
+                    "reason" => crate::i18n::t(locale, &format!("credentials.revoke_reason.{v}")).to_string(),
+                    "role" => crate::i18n::t(locale, &format!("credentials.role.{v}")).to_string(),
+                    _ => v.clone(),
+                };
+                (k.as_str(), text)
+            })
+            .collect();
         tf(locale, &format!("credentials.verdict.{}", self.code), &params)
     }
 }
@@ -131,6 +144,7 @@ pub const CODES: &[&str] = &[
     "proof_invalid",
     "proof_missing",
     "status_current",
+    "status_unknown",
     "revoked",
     "superseded",
     "unknown_document",
@@ -150,6 +164,26 @@ mod tests {
                 assert!(known.contains(&key.as_str()), "{key} missing in {locale:?}");
             }
         }
+    }
+
+    #[test]
+    fn reason_and_role_codes_are_translated() {
+        let mut v = Verdict::default();
+        v.fail(Check::Status, "revoked", &[("reason", "fraud".into())]);
+        v.fail(
+            Check::Signatures,
+            "missing_signer",
+            &[("role", "hieu_truong".into())],
+        );
+        assert_eq!(
+            v.lines[0].message(Locale::Vi),
+            "Văn bản đã bị THU HỒI (lý do: gian lận)."
+        );
+        assert_eq!(
+            v.lines[0].message(Locale::En),
+            "The document has been REVOKED (reason: fraud)."
+        );
+        assert_eq!(v.lines[1].message(Locale::Vi), "Thiếu chữ ký của hiệu trưởng.");
     }
 
     #[test]
