@@ -1112,6 +1112,30 @@ fn a_substituted_signer_certificate_breaks_the_ess_binding() {
     assert_eq!(sig.ess_signing_certificate, EssCheck::Mismatch);
     assert_eq!(sig.status(), SignatureStatus::CertificateBindingMismatch);
     assert_eq!(report.verdict, DocumentVerdict::SignatureInvalid { index: 0 });
+
+    // pyHanko checks the binding and agrees; poppler 22.12 does not look at it, so pdfsig still
+    // calls the signature valid: here we deliberately side with pyHanko.
+    let path = f.dir.join("ess_swapped.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = Command::new("pyhanko")
+        .args(["--verbose", "sign", "validate", "--pretty-print", "--trust"])
+        .arg(pki.join("root.pem"))
+        .args(["--trust-replace", "--no-revocation-check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success());
+    assert!(
+        text.contains("Signing certificate attribute does not match"),
+        "{text}"
+    );
+    let theirs = pdfsig(&bytes, "ess_swapped_pdfsig.pdf");
+    assert_eq!(theirs.signatures[0].signature, "Signature is Valid.");
 }
 
 // ---------------------------------------------------------------------------------------------
