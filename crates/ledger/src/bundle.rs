@@ -144,7 +144,7 @@ impl TlogProof {
                 return Err(format_err("inclusion path too long"));
             }
             let bytes = B64
-                .decode(&line)
+                .decode(line)
                 .map_err(|_| format_err("path hash is not base64"))?;
             path.push(merkle::hash_from_slice(&bytes).map_err(|e| BundleError::Format(e.to_string()))?);
         }

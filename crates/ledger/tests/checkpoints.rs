@@ -222,7 +222,7 @@ fn witness_policy_counts_only_known_valid_distinct_witnesses() {
             stranger.cosign(&text, 12).unwrap(),
         ],
     };
-    let report = policy.evaluate(&note, &[log_ref.clone()]);
+    let report = policy.evaluate(&note, std::slice::from_ref(&log_ref));
     assert_eq!(report.cosigned.len(), 1, "w1 twice counts once");
     assert_eq!(report.cosigned[0].name, "witness.example.vn/w1");
     assert_eq!(report.cosigned[0].timestamp, 10);

@@ -441,7 +441,7 @@ fn verify_test_go_known_proofs_and_their_corruptions() {
         verify_inclusion(index, size, &lh, &proof, &r).unwrap();
         // corruptInclusionProof probes.
         let some = h("abacaba000000000000000000000000000000000000000000060061e00123456");
-        let mut probes: Vec<(u64, u64, Vec<u8>, Vec<Vec<u8>>, Vec<u8>)> = vec![
+        let mut probes: Vec<Probe> = vec![
             (index.wrapping_sub(1), size, lh.to_vec(), v(&proof), r.to_vec()),
             (index + 1, size, lh.to_vec(), v(&proof), r.to_vec()),
             (index ^ 2, size, lh.to_vec(), v(&proof), r.to_vec()),
@@ -562,6 +562,9 @@ fn verify_test_go_known_proofs_and_their_corruptions() {
     assert!(verify_consistency(0, 1, &one_empty, &EMPTY_ROOT, &EMPTY_ROOT).is_err());
     assert!(verify_consistency(1, 1, &one_empty, &EMPTY_ROOT, &EMPTY_ROOT).is_err());
 }
+
+/// (leaf index, tree size, leaf hash, proof, root), as verify_test.go's inclusionProbe.
+type Probe = (u64, u64, Vec<u8>, Vec<Vec<u8>>, Vec<u8>);
 
 fn v(proof: &[Hash]) -> Vec<Vec<u8>> {
     proof.iter().map(|p| p.to_vec()).collect()
