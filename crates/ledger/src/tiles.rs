@@ -387,6 +387,9 @@ pub struct TileHashReader<F> {
     tree_size: u64,
     fetch: RefCell<F>,
     cache: RefCell<HashMap<TilePath, Vec<u8>>>,
+    // `HashReader` can only return a `StorageError`; the typed tile error is kept here so
+    // `inclusion_proof_from_tiles` can report it as such.
+    last_error: RefCell<Option<TileError>>,
 }
 
 impl<F, E> TileHashReader<F>
@@ -399,7 +402,13 @@ where
             tree_size,
             fetch: RefCell::new(fetch),
             cache: RefCell::new(HashMap::new()),
+            last_error: RefCell::new(None),
         }
+    }
+
+    /// The tile error behind the last failed `read_hashes`, if any.
+    pub fn take_error(&self) -> Option<TileError> {
+        self.last_error.borrow_mut().take()
     }
 
     fn tile(&self, path: TilePath) -> Result<Vec<u8>, TileError> {
@@ -465,8 +474,11 @@ where
             .iter()
             .map(|&i| {
                 let (level, n) = split_stored_hash_index(i);
-                self.subtree_hash(level, n)
-                    .map_err(|e| StorageError::Backend(e.to_string()))
+                self.subtree_hash(level, n).map_err(|e| {
+                    let storage = StorageError::Backend(e.to_string());
+                    *self.last_error.borrow_mut() = Some(e);
+                    storage
+                })
             })
             .collect()
     }
@@ -481,7 +493,7 @@ where
 {
     let reader = TileHashReader::new(tree_size, fetch);
     storage::prove_record(tree_size, index, &reader).map_err(|e| match e {
-        storage::TreeError::Storage(e) => TileError::Storage(e),
+        storage::TreeError::Storage(e) => reader.take_error().unwrap_or(TileError::Storage(e)),
         storage::TreeError::Proof(e) => TileError::Proof(e),
     })
 }

@@ -292,16 +292,27 @@ fn tile_client_reports_missing_short_and_tampered_tiles() {
             Ok(published[&p.to_path()].clone())
         }
     });
-    assert!(matches!(missing, Err(TileError::Storage(_))), "{missing:?}");
+    assert_eq!(
+        missing,
+        Err(TileError::Fetch {
+            path: "tile/1/000.p/3".into(),
+            reason: "404 Not Found".into()
+        })
+    );
+    assert_eq!(missing.unwrap_err().code(), "tile_fetch_failed");
 
     let short = inclusion_proof_from_tiles(1000, 5, |p: &TilePath| {
         let mut data = published[&p.to_path()].clone();
         data.pop();
         Ok::<_, String>(data)
     });
-    assert!(
-        short.unwrap_err().to_string().contains("expected"),
-        "a short tile is reported"
+    assert_eq!(
+        short,
+        Err(TileError::WrongTileSize {
+            path: "tile/0/000".into(),
+            expected: 8192,
+            got: 8191
+        })
     );
 
     // A tampered tile still yields a proof, but it no longer leads to the signed root.
