@@ -462,6 +462,13 @@ mod tests {
     }
 
     #[test]
+    fn leaf_n_is_stored_right_after_the_hashes_of_n_leaves() {
+        for n in 0..10_000u64 {
+            assert_eq!(stored_hash_count(n), stored_hash_index(0, n), "{n}");
+        }
+    }
+
+    #[test]
     fn split_inverts_index_over_a_long_range() {
         for index in 0..20_000u64 {
             let (level, n) = split_stored_hash_index(index);
