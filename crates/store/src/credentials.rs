@@ -177,7 +177,7 @@ pub fn year_results(
                 .collect(),
             qualities: rated(&tt27::QUALITIES),
             competencies: rated(&tt27::COMPETENCIES),
-            evaluation: text(p.get("evaluation")),
+            evaluation: evaluation_code(p.get("evaluation")),
             award: text(p.get("award")),
             completes: p.get("completes").and_then(Value::as_bool),
             absences,
@@ -203,10 +203,10 @@ pub fn year_results(
                 let code = text(v.get("subject")).unwrap_or_default();
                 SecondarySubject {
                     name: name_of(&code),
-                    hk1: text(v.get("hk1")),
-                    hk2: text(v.get("hk2")),
-                    year: text(v.get("year")),
-                    retest: text(v.get("retest")),
+                    hk1: result_code(v.get("hk1")),
+                    hk2: result_code(v.get("hk2")),
+                    year: result_code(v.get("year")),
+                    retest: result_code(v.get("retest")),
                     remark: remark_of(&code),
                     code,
                 }
@@ -241,6 +241,29 @@ pub fn year_results(
 /// A string value; a gap object (a result that could not be computed) reads as absent.
 fn text(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_string)
+}
+
+/// A subject result as the record codes it: marks as they are, Đ / CĐ as "D" / "CD".
+fn result_code(v: Option<&Value>) -> Option<String> {
+    text(v).map(|t| match t.as_str() {
+        "Đ" => "D".to_string(),
+        "CĐ" => "CD".to_string(),
+        _ => t,
+    })
+}
+
+/// The record's short codes for the TT 27 overall evaluation.
+fn evaluation_code(v: Option<&Value>) -> Option<String> {
+    text(v).map(|t| {
+        match t.as_str() {
+            "hoan_thanh_xuat_sac" => "htxs",
+            "hoan_thanh_tot" => "htt",
+            "hoan_thanh" => "ht",
+            "chua_hoan_thanh" => "cht",
+            _ => return t,
+        }
+        .to_string()
+    })
 }
 
 /// One signature applied to a document.

@@ -60,11 +60,16 @@ pub async fn size<C: ConnectionTrait>(db: &C) -> Result<u64> {
         .unwrap_or(0))
 }
 
-/// Appends leaves (event records, with the document each concerns) and returns their indexes.
-pub async fn append<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    leaves: &[(Vec<u8>, String)],
-) -> Result<Vec<u64>> {
+/// A leaf to append: the event's bytes, the document it concerns and the leaf it refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLeaf {
+    pub data: Vec<u8>,
+    pub doc_id: String,
+    pub refers_to: Option<u64>,
+}
+
+/// Appends leaves and returns their indexes.
+pub async fn append<C: ConnectionTrait + TransactionTrait>(db: &C, leaves: &[NewLeaf]) -> Result<Vec<u64>> {
     let txn = db.begin().await?;
     let n0 = lock_size(&txn).await?;
     // Hashes written by this batch, so later leaves of the batch read them without a query.
@@ -72,7 +77,7 @@ pub async fn append<C: ConnectionTrait + TransactionTrait>(
     let mut hash_rows = vec![];
     let mut leaf_rows = vec![];
     let now = crate::now();
-    for (i, (data, doc_id)) in leaves.iter().enumerate() {
+    for (i, leaf) in leaves.iter().enumerate() {
         let n = n0 + i as u64;
         let wanted = storage::append_read_indexes(n);
         let missing: Vec<u64> = wanted
@@ -86,7 +91,7 @@ pub async fn append<C: ConnectionTrait + TransactionTrait>(
             }
         }
         let siblings: Vec<Hash> = wanted.iter().map(|w| fresh[w]).collect();
-        let hashes = storage::hashes_to_store_from(n, leaf_hash(data), &siblings).map_err(internal)?;
+        let hashes = storage::hashes_to_store_from(n, leaf_hash(&leaf.data), &siblings).map_err(internal)?;
         let first = storage::stored_hash_count(n);
         for (k, h) in hashes.into_iter().enumerate() {
             let idx = first + k as u64;
@@ -98,8 +103,9 @@ pub async fn append<C: ConnectionTrait + TransactionTrait>(
         }
         leaf_rows.push(ledger_leaf::ActiveModel {
             idx: Set(n as i64),
-            data: Set(data.clone()),
-            doc_id: Set(doc_id.clone()),
+            data: Set(leaf.data.clone()),
+            doc_id: Set(leaf.doc_id.clone()),
+            refers_to: Set(leaf.refers_to.map(|r| r as i64)),
             created_at: Set(now),
         });
     }
@@ -175,6 +181,18 @@ pub async fn leaf<C: ConnectionTrait>(db: &C, index: u64) -> Result<Option<Vec<u
 pub async fn leaves_of<C: ConnectionTrait>(db: &C, doc_id: &str) -> Result<Vec<(u64, Vec<u8>)>> {
     Ok(ledger_leaf::Entity::find()
         .filter(ledger_leaf::Column::DocId.eq(doc_id))
+        .order_by_asc(ledger_leaf::Column::Idx)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.idx as u64, m.data))
+        .collect())
+}
+
+/// Every leaf that refers to `leaf` (its corrections, revocations and copies), in log order.
+pub async fn referring_to<C: ConnectionTrait>(db: &C, leaf: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+    Ok(ledger_leaf::Entity::find()
+        .filter(ledger_leaf::Column::RefersTo.eq(leaf as i64))
         .order_by_asc(ledger_leaf::Column::Idx)
         .all(db)
         .await?

@@ -4,10 +4,15 @@
 
 use truongso_ledger::merkle::{leaf_hash, root_of_entries, verify_consistency, verify_inclusion};
 use truongso_ledger::tiles::{TileError, TilePath};
+use truongso_store::ledger::NewLeaf;
 use truongso_store::{Store, both_backends, ledger};
 
-fn entry(i: u64) -> (Vec<u8>, String) {
-    (format!("{{\"n\":{i}}}").into_bytes(), format!("HB-{i:016}"))
+fn entry(i: u64) -> NewLeaf {
+    NewLeaf {
+        data: format!("{{\"n\":{i}}}").into_bytes(),
+        doc_id: format!("HB-{i:016}"),
+        refers_to: (i % 7 == 3).then(|| i - 1),
+    }
 }
 
 both_backends!(appends_proofs_and_tiles_follow_rfc6962, |s: Store| async move {
@@ -19,7 +24,7 @@ both_backends!(appends_proofs_and_tiles_follow_rfc6962, |s: Store| async move {
         let leaves: Vec<_> = (start..start + batch).map(entry).collect();
         let idx = ledger::append(&s.db, &leaves).await.unwrap();
         assert_eq!(idx, (start..start + batch).collect::<Vec<_>>());
-        all.extend(leaves.into_iter().map(|(d, _)| d));
+        all.extend(leaves.into_iter().map(|l| l.data));
         let size = all.len() as u64;
         assert_eq!(ledger::size(&s.db).await.unwrap(), size);
         assert_eq!(ledger::root_at(&s.db, size).await.unwrap(), root_of_entries(&all));

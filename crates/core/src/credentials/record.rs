@@ -116,7 +116,7 @@ pub struct SecondaryYear {
 pub struct SecondarySubject {
     pub code: String,
     pub name: String,
-    /// A mark "7.7" or a comment result "Đ" (Đạt) / "CĐ" (Chưa đạt); null when not assessed.
+    /// A mark "7.7" or a comment result "D" (Đạt) / "CD" (Chưa đạt); null when not assessed.
     pub hk1: Option<String>,
     pub hk2: Option<String>,
     pub year: Option<String>,

@@ -8,6 +8,8 @@ pub struct Model {
     /// The event's canonical bytes.
     pub data: Vec<u8>,
     pub doc_id: String,
+    /// The leaf this event corrects, revokes or copies.
+    pub refers_to: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

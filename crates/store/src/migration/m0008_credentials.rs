@@ -119,11 +119,13 @@ impl MigrationTrait for Migration {
                 .col(bigint_pk("idx"))
                 .col(blob("data"))
                 .col(text("doc_id"))
+                .col(bigint_null("refers_to"))
                 .col(ts("created_at"))
                 .take(),
         )
         .await?;
         m.create_index(index("ledger_leaves", &["doc_id"], false)).await?;
+        m.create_index(index("ledger_leaves", &["refers_to"], false)).await?;
         m.create_table(table("ledger_hashes").col(bigint_pk("idx")).col(blob("hash")).take())
             .await?;
         m.create_table(
