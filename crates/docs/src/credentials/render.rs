@@ -271,6 +271,8 @@ fn emit(
                     bold,
                     text,
                 } => {
+                    // Layout normalises as it measures; drawing must not see anything else.
+                    debug_assert_eq!(nfc(&text), text);
                     surface.set_stroke(None);
                     surface.set_fill(Some(Fill::default()));
                     surface.draw_text(

@@ -2,6 +2,7 @@
 //! columns and the verification block (QR code, id, hash prefix, verify address).
 
 use truongso_core::credentials::record::{Issuer, Learner};
+use truongso_core::text::nfc;
 
 use super::RenderError;
 use super::labels::{self, SEXES};
@@ -115,7 +116,7 @@ pub(crate) fn footers(flow: &mut Flow<'_>, doc_id: &str, base_url: &str) {
             y,
             size: 7.0,
             bold: false,
-            text: format!("Mã tài liệu: {doc_id} – {}", address_line(base_url)),
+            text: nfc(&format!("Mã tài liệu: {doc_id} – {}", address_line(base_url))),
         });
         page.push(Item::Text {
             x: geo.width - geo.right - w,
