@@ -3,7 +3,7 @@
 //! issued with its log leaf, corrected, revoked, copied). Every change is audited; the PDF bytes
 //! and the canonical record are kept so a document can be handed out again byte for byte.
 
-use crate::entity::{class, credential_copy, credential_doc, role_grant, staff, user};
+use crate::entity::{class, credential_copy, credential_doc, role_grant, signing_identity, staff, user};
 use crate::error::{Error, Msg, Result};
 use crate::{ActorRef, audit, gradebook, org, people};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -114,7 +114,12 @@ pub async fn hoc_ba_records<C: ConnectionTrait>(
                     moet_code: l.moet_code.clone(),
                     full_name: l.full_name.clone(),
                     date_of_birth: l.date_of_birth.format("%Y-%m-%d").to_string(),
-                    sex: l.sex.as_str().to_string(),
+                    // The record's codes are the học bạ's words: nam / nữ.
+                    sex: match l.sex {
+                        truongso_core::people::cccd::Sex::Male => "nam",
+                        truongso_core::people::cccd::Sex::Female => "nu",
+                    }
+                    .to_string(),
                     ethnicity: l.ethnicity.clone(),
                     place_of_birth: None,
                 },
@@ -684,4 +689,142 @@ pub fn status_counts(docs: &[Doc]) -> HashMap<String, usize> {
         *out.entry(d.status.clone()).or_insert(0) += 1;
     }
     out
+}
+
+/// A signing identity with its secret decrypted, ready to open a signer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub org_unit_id: Uuid,
+    pub role: String,
+    pub backend: String,
+    pub config: Value,
+    pub secret: Option<String>,
+    pub cert_sha256: String,
+    pub subject: String,
+    pub not_after: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("role", &self.role)
+            .field("backend", &self.backend)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct NewIdentity<'a> {
+    pub user_id: Option<Uuid>,
+    pub org_unit_id: Uuid,
+    pub role: &'a str,
+    pub backend: &'a str,
+    pub config: Value,
+    pub secret: Option<&'a str>,
+    pub cert_sha256: &'a str,
+    pub subject: &'a str,
+    pub not_after: DateTime<Utc>,
+}
+
+fn identity_context(id: Uuid) -> String {
+    format!("signing_identities.secret:{id}")
+}
+
+/// Registers how a person or a unit signs; an earlier identity for the same (unit, role, person)
+/// is deactivated, so a renewed certificate simply replaces the old one.
+pub async fn add_identity<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    cipher: &crate::crypto::FieldCipher,
+    actor: &ActorRef,
+    new: NewIdentity<'_>,
+) -> Result<Uuid> {
+    if !["pkcs12", "pkcs11", "remote"].contains(&new.backend) {
+        return Err(Error::Invalid(truongso_core::error::FieldError::new(
+            "backend",
+            truongso_core::DomainError::UnknownCode,
+        )));
+    }
+    let txn = db.begin().await?;
+    let mut q = signing_identity::Entity::find()
+        .filter(signing_identity::Column::OrgUnitId.eq(new.org_unit_id))
+        .filter(signing_identity::Column::Role.eq(new.role))
+        .filter(signing_identity::Column::Active.eq(true));
+    q = match new.user_id {
+        Some(u) => q.filter(signing_identity::Column::UserId.eq(u)),
+        None => q.filter(signing_identity::Column::UserId.is_null()),
+    };
+    for old in q.all(&txn).await? {
+        let mut a: signing_identity::ActiveModel = old.into();
+        a.active = Set(false);
+        a.update(&txn).await?;
+    }
+    let id = crate::new_id();
+    signing_identity::ActiveModel {
+        id: Set(id),
+        user_id: Set(new.user_id),
+        org_unit_id: Set(new.org_unit_id),
+        role: Set(new.role.to_string()),
+        backend: Set(new.backend.to_string()),
+        config: Set(new.config.to_string()),
+        secret_enc: Set(new.secret.map(|s| cipher.encrypt(&identity_context(id), s))),
+        cert_sha256: Set(new.cert_sha256.to_string()),
+        subject: Set(new.subject.to_string()),
+        not_after: Set(new.not_after),
+        active: Set(true),
+        created_at: Set(crate::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        actor,
+        audit::Change::new("credential.identity", "signing_identity", id).after(serde_json::json!({
+            "role": new.role, "backend": new.backend, "subject": new.subject,
+            "cert_sha256": new.cert_sha256, "user_id": new.user_id, "org_unit_id": new.org_unit_id,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// The active identity a person (or, with `user_id` None, the unit itself) signs with in a role.
+pub async fn identity_for<C: ConnectionTrait>(
+    db: &C,
+    cipher: &crate::crypto::FieldCipher,
+    org_unit_id: Uuid,
+    role: &str,
+    user_id: Option<Uuid>,
+) -> Result<Option<Identity>> {
+    let mut q = signing_identity::Entity::find()
+        .filter(signing_identity::Column::OrgUnitId.eq(org_unit_id))
+        .filter(signing_identity::Column::Role.eq(role))
+        .filter(signing_identity::Column::Active.eq(true));
+    q = match user_id {
+        Some(u) => q.filter(signing_identity::Column::UserId.eq(u)),
+        None => q.filter(signing_identity::Column::UserId.is_null()),
+    };
+    let Some(m) = q.one(db).await? else {
+        return Ok(None);
+    };
+    let secret = m
+        .secret_enc
+        .as_ref()
+        .map(|s| cipher.decrypt(&identity_context(m.id), s))
+        .transpose()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Some(Identity {
+        id: m.id,
+        user_id: m.user_id,
+        org_unit_id: m.org_unit_id,
+        role: m.role,
+        backend: m.backend,
+        config: serde_json::from_str(&m.config).map_err(|e| Error::Internal(e.to_string()))?,
+        secret,
+        cert_sha256: m.cert_sha256,
+        subject: m.subject,
+        not_after: m.not_after,
+    }))
 }

@@ -76,6 +76,7 @@ both_backends!(
             assert_eq!(r.school_year, "2025-2026");
             assert_eq!(r.issued_on, "2026-05-31");
             assert_eq!(r.rules, "tt22_2021");
+            assert!(r.learner.sex == "nam" || r.learner.sex == "nu");
             assert!(
                 r.issuer
                     .parents

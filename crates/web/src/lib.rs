@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod credentials;
 pub mod ctx;
 pub mod error;
 pub mod jobs;
@@ -14,6 +15,7 @@ pub mod pages;
 pub mod routes;
 pub mod scope;
 pub mod view;
+pub mod witness;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,6 +72,8 @@ pub struct AppState {
     login_failures: Arc<Mutex<HashMap<std::net::IpAddr, (Instant, u32)>>>,
     /// Progress of running jobs: (rows done, rows in all).
     progress: Arc<Mutex<HashMap<uuid::Uuid, (u32, u32)>>>,
+    /// Học bạ số / văn bằng số: the log key, trust roots, fonts (None when not set up).
+    pub credentials: Option<Arc<credentials::Credentials>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +98,13 @@ impl AppState {
             counts: Default::default(),
             login_failures: Default::default(),
             progress: Default::default(),
+            credentials: None,
         }
+    }
+
+    pub fn with_credentials(mut self, c: credentials::Credentials) -> Self {
+        self.credentials = Some(Arc::new(c));
+        self
     }
 
     pub fn set_progress(&self, job: uuid::Uuid, done: u32, total: u32) {
