@@ -271,10 +271,30 @@ pub enum Action {
     SummariseClass,
     /// Read a learner's results (result card): staff who teach or lead, offices, the family.
     ViewResults,
+    /// See signed documents (học bạ số, văn bằng số) and their signing status: a school's record
+    /// keepers, offices above it, the class's homeroom teacher, and the family (issued ones only).
+    ViewCredentials,
+    /// Sign a học bạ as its homeroom teacher (GVCN): only the teacher of that class.
+    SignAsHomeroom,
+    /// Sign a học bạ as the school's principal (Hiệu trưởng).
+    SignAsPrincipal,
+    /// Apply the school's organisation signature (con dấu): the principal or the clerk (văn thư),
+    /// who keeps the seal.
+    ApplySeal,
+    /// Open a class or a whole school's học bạ for signing (and run the batch issue).
+    IssueCredentials,
+    /// Revoke or correct an issued học bạ: the principal.
+    RevokeCredential,
+    /// Record a copy or extract handed out: the principal or the clerk.
+    CopyCredential,
+    /// Register and retire the certificates a unit's people sign with.
+    ManageSigningIdentities,
+    /// The diploma registry of a Sở: create, sign as its director, revoke, copy.
+    ManageDiplomas,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 36] = [
         Action::ViewOwn,
         Action::ChangeOwnPassword,
         Action::ManageOwnTokens,
@@ -302,6 +322,15 @@ impl Action {
         Action::ManageGradebook,
         Action::SummariseClass,
         Action::ViewResults,
+        Action::ViewCredentials,
+        Action::SignAsHomeroom,
+        Action::SignAsPrincipal,
+        Action::ApplySeal,
+        Action::IssueCredentials,
+        Action::RevokeCredential,
+        Action::CopyCredential,
+        Action::ManageSigningIdentities,
+        Action::ManageDiplomas,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -333,6 +362,15 @@ impl Action {
             Action::ManageGradebook => "manage_gradebook",
             Action::SummariseClass => "summarise_class",
             Action::ViewResults => "view_results",
+            Action::ViewCredentials => "view_credentials",
+            Action::SignAsHomeroom => "sign_as_homeroom",
+            Action::SignAsPrincipal => "sign_as_principal",
+            Action::ApplySeal => "apply_seal",
+            Action::IssueCredentials => "issue_credentials",
+            Action::RevokeCredential => "revoke_credential",
+            Action::CopyCredential => "copy_credential",
+            Action::ManageSigningIdentities => "manage_signing_identities",
+            Action::ManageDiplomas => "manage_diplomas",
         }
     }
 }
@@ -365,6 +403,19 @@ pub enum Resource<'a> {
         school: &'a OrgPath,
         class_id: Uuid,
         subject: &'a str,
+    },
+    /// Signed documents: those of a class (`learner_id` None) or one learner's document.
+    Credentials {
+        /// The issuing unit: the school of a học bạ, the Sở of a diploma.
+        issuer: &'a OrgPath,
+        class_id: Option<Uuid>,
+        learner_id: Option<Uuid>,
+        /// Issued (or since revoked or superseded): only such documents reach the family.
+        issued: bool,
+        /// The actor is the class's homeroom teacher of record: the class's homeroom staff
+        /// record is linked to the actor's account. A past year's teacher keeps signing that
+        /// year's học bạ after their grants moved on to this year's class.
+        homeroom_of_record: bool,
     },
 }
 
@@ -485,6 +536,29 @@ fn teaches_class(g: &Grant, school: &OrgPath, class_id: Uuid) -> bool {
         ) => s == school && *c == class_id,
         _ => false,
     }
+}
+
+/// Whether a grant makes its holder the homeroom teacher of a class's documents: a homeroom
+/// grant on that class, or (`of_record`) any school-staff grant in the issuing school held by the
+/// teacher the class records as its homeroom teacher.
+fn homeroom_of(g: &Grant, issuer: &OrgPath, class_id: Option<Uuid>, of_record: bool) -> bool {
+    match (&g.scope, g.role) {
+        (
+            Scope::Class {
+                school: s,
+                class_id: c,
+            },
+            Role::HomeroomTeacher,
+        ) if s == issuer && Some(*c) == class_id => true,
+        (scope, role) => {
+            of_record && class_id.is_some() && role.is_school_staff() && scope.anchor() == issuer
+        }
+    }
+}
+
+/// A school-scoped grant of one of `roles` on the school at `path` (or a site of it).
+fn school_role(g: &Grant, path: &OrgPath, roles: &[Role]) -> bool {
+    matches!(g.scope, Scope::School { .. }) && roles.contains(&g.role) && path.is_within(g.scope.anchor())
 }
 
 /// The authorisation decision. Deny unless a grant allows.
@@ -632,6 +706,57 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                 || class_id.is_some_and(|c| teaches_class(g, school, c))
                 || matches!(&g.scope, Scope::Child { learner_id: l, .. }
                     if *l == learner_id && matches!(g.role, Role::Parent | Role::Student))
+        }),
+        (ViewCredentials, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| keeps_records(g, path) || (g.role == Role::Officer && path.is_within(g.scope.anchor()))),
+        (
+            ViewCredentials,
+            Resource::Credentials {
+                issuer,
+                class_id,
+                learner_id,
+                issued,
+                homeroom_of_record,
+            },
+        ) => actor.grants.iter().any(|g| {
+            keeps_records(g, issuer)
+                || (g.role == Role::Officer && issuer.is_within(g.scope.anchor()))
+                || homeroom_of(g, issuer, class_id, homeroom_of_record)
+                || (issued
+                    && matches!(&g.scope, Scope::Child { learner_id: l, .. }
+                        if Some(*l) == learner_id && matches!(g.role, Role::Parent | Role::Student)))
+        }),
+        (
+            SignAsHomeroom,
+            Resource::Credentials {
+                issuer,
+                class_id,
+                homeroom_of_record,
+                ..
+            },
+        ) => actor
+            .grants
+            .iter()
+            .any(|g| homeroom_of(g, issuer, class_id, homeroom_of_record)),
+        (SignAsPrincipal | RevokeCredential, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| school_role(g, path, &[Role::Principal])),
+        (ApplySeal | IssueCredentials | CopyCredential, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| school_role(g, path, &[Role::Principal, Role::Clerk])),
+        (ManageSigningIdentities, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
+            school_role(g, path, &[Role::Principal])
+                || (g.role == Role::Admin && path.is_within(g.scope.anchor()))
+        }),
+        // The handler asks with the issuing Sở's path: the registry is the Sở's.
+        (ManageDiplomas, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
+            matches!(g.scope, Scope::Subtree { .. })
+                && matches!(g.role, Role::Admin | Role::Officer)
+                && path.is_within(g.scope.anchor())
         }),
         (ViewAudit, Resource::System) => actor
             .grants

@@ -611,3 +611,102 @@ fn gradebook_follows_the_table() {
         )
     });
 }
+
+/// Signed documents. Documents [D1 = L in K issued, D2 = L in K still signing, D3 = L2 in K2
+/// issued with the actor as K2's homeroom teacher of record, D4 = the same without, D5 = L3 in K3
+/// of S2 issued with the actor of record]: view, sign as homeroom teacher. Org units
+/// [P C S T S2 Q]: view statuses, sign as principal, apply the seal, open for issuing, revoke,
+/// record a copy, manage signing identities, the diploma registry.
+const CREDENTIALS_TABLE: &str = "
+admin@P            YYYYY NNNNN YYYYYN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN YYYYYN YYYYYN
+admin@S            YYYYN NNNNN NNYYNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNYYNN NNYYNN
+officer@P          YYYYY NNNNN YYYYYN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN YYYYYN
+officer@C          YYYYY NNNNN NYYYYN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NYYYYN
+principal@S        YYYYN NNYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNYYNN NNNNNN
+vice_principal@S   YYYYN NNYNN NNYYNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+department_head@S  NNYNN NNYNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+clerk@S            YYYYN NNYNN NNYYNN NNNNNN NNYYNN NNYYNN NNNNNN NNYYNN NNNNNN NNNNNN
+accountant@S       NNYNN NNYNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+nurse@S            NNYNN NNYNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+librarian@S        NNYNN NNYNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+homeroom@K         YYYNN YYYNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+subject@K          NNYNN NNYNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+parent@L           YNNNN NNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+student@L          YNNNN NNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN NNNNNN
+";
+
+#[test]
+fn credentials_follow_the_table() {
+    let t = tree();
+    let (k2, k3) = (Uuid::from_u128(101), Uuid::from_u128(102));
+    let yn = |b: bool| if b { 'Y' } else { 'N' };
+    check_table(CREDENTIALS_TABLE, |a| {
+        let docs = [
+            (&t.s, t.class, t.learner, true, false),
+            (&t.s, t.class, t.learner, false, false),
+            (&t.s, k2, Uuid::from_u128(201), true, true),
+            (&t.s, k2, Uuid::from_u128(201), true, false),
+            (&t.s2, k3, Uuid::from_u128(202), true, true),
+        ];
+        let dc = |action| {
+            docs.iter()
+                .map(|(issuer, class_id, learner_id, issued, of_record)| {
+                    yn(can(
+                        a,
+                        action,
+                        Resource::Credentials {
+                            issuer,
+                            class_id: Some(*class_id),
+                            learner_id: Some(*learner_id),
+                            issued: *issued,
+                            homeroom_of_record: *of_record,
+                        },
+                    ))
+                })
+                .collect::<String>()
+        };
+        let org = |action| {
+            [&t.p, &t.c, &t.s, &t.t, &t.s2, &t.q]
+                .iter()
+                .map(|o| yn(can(a, action, Resource::OrgUnit(o))))
+                .collect::<String>()
+        };
+        [
+            dc(Action::ViewCredentials),
+            dc(Action::SignAsHomeroom),
+            org(Action::ViewCredentials),
+            org(Action::SignAsPrincipal),
+            org(Action::ApplySeal),
+            org(Action::IssueCredentials),
+            org(Action::RevokeCredential),
+            org(Action::CopyCredential),
+            org(Action::ManageSigningIdentities),
+            org(Action::ManageDiplomas),
+        ]
+        .join(" ")
+    });
+}
+
+#[test]
+fn a_class_page_is_not_a_family_document() {
+    // The documents of a whole class (no learner) never open to a guardian, issued or not.
+    let t = tree();
+    let parent = actor(
+        Role::Parent,
+        Scope::Child {
+            school: t.s.clone(),
+            learner_id: t.learner,
+        },
+    );
+    assert!(!can(
+        &parent,
+        Action::ViewCredentials,
+        Resource::Credentials {
+            issuer: &t.s,
+            class_id: Some(t.class),
+            learner_id: None,
+            issued: true,
+            homeroom_of_record: false,
+        }
+    ));
+}
