@@ -828,3 +828,691 @@ pub async fn identity_for<C: ConnectionTrait>(
         not_after: m.not_after,
     }))
 }
+
+// ---------------------------------------------------------------------------------------------
+// The school workflow's listings, signing identities as the registry page shows them, and the
+// diploma registry (văn bằng).
+
+/// A document row without its files (the PDF and the record), for listings: a school's year
+/// holds hundreds of PDFs that a status table never needs.
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct LeanDoc {
+    id: Uuid,
+    doc_id: String,
+    kind: String,
+    issuer_id: Uuid,
+    learner_id: Option<Uuid>,
+    school_year_id: Option<Uuid>,
+    class_id: Option<Uuid>,
+    status: String,
+    sha256_data: String,
+    sha256_pdf: Option<String>,
+    signatures: String,
+    next_role: Option<String>,
+    corrects: Option<Uuid>,
+    leaf_index: Option<i64>,
+    revoke_leaf: Option<i64>,
+    revoke_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    issued_at: Option<DateTime<Utc>>,
+    version: i32,
+}
+
+impl From<LeanDoc> for Doc {
+    fn from(m: LeanDoc) -> Self {
+        Doc {
+            id: m.id,
+            doc_id: m.doc_id,
+            kind: DocKind::parse(&m.kind).unwrap_or(DocKind::HocBa),
+            issuer_id: m.issuer_id,
+            learner_id: m.learner_id,
+            school_year_id: m.school_year_id,
+            class_id: m.class_id,
+            status: m.status,
+            sha256_data: m.sha256_data,
+            sha256_pdf: m.sha256_pdf,
+            signatures: serde_json::from_str(&m.signatures).unwrap_or_default(),
+            next_role: m.next_role,
+            corrects: m.corrects,
+            leaf_index: m.leaf_index,
+            revoke_leaf: m.revoke_leaf,
+            revoke_reason: m.revoke_reason,
+            created_at: m.created_at,
+            issued_at: m.issued_at,
+            version: m.version,
+        }
+    }
+}
+
+fn lean() -> sea_orm::Select<credential_doc::Entity> {
+    use credential_doc::Column as C;
+    use sea_orm::QuerySelect;
+    credential_doc::Entity::find().select_only().columns([
+        C::Id,
+        C::DocId,
+        C::Kind,
+        C::IssuerId,
+        C::LearnerId,
+        C::SchoolYearId,
+        C::ClassId,
+        C::Status,
+        C::Sha256Data,
+        C::Sha256Pdf,
+        C::Signatures,
+        C::NextRole,
+        C::Corrects,
+        C::LeafIndex,
+        C::RevokeLeaf,
+        C::RevokeReason,
+        C::CreatedAt,
+        C::IssuedAt,
+        C::Version,
+    ])
+}
+
+async fn lean_all<C: ConnectionTrait>(
+    db: &C,
+    q: sea_orm::Select<credential_doc::Entity>,
+) -> Result<Vec<Doc>> {
+    Ok(q.order_by_desc(credential_doc::Column::CreatedAt)
+        .into_model::<LeanDoc>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Doc::from)
+        .collect())
+}
+
+/// The học bạ of a school's year, newest first, without their files.
+pub async fn school_year_docs<C: ConnectionTrait>(
+    db: &C,
+    school_id: Uuid,
+    school_year_id: Uuid,
+) -> Result<Vec<Doc>> {
+    lean_all(
+        db,
+        lean()
+            .filter(credential_doc::Column::Kind.eq(DocKind::HocBa.as_str()))
+            .filter(credential_doc::Column::IssuerId.eq(school_id))
+            .filter(credential_doc::Column::SchoolYearId.eq(school_year_id)),
+    )
+    .await
+}
+
+/// A class's documents, newest first, without their files.
+pub async fn class_docs<C: ConnectionTrait>(db: &C, class_id: Uuid) -> Result<Vec<Doc>> {
+    lean_all(db, lean().filter(credential_doc::Column::ClassId.eq(class_id))).await
+}
+
+/// A learner's documents (học bạ years and diplomas), newest first, without their files.
+pub async fn learner_docs<C: ConnectionTrait>(db: &C, learner_id: Uuid) -> Result<Vec<Doc>> {
+    lean_all(
+        db,
+        lean().filter(credential_doc::Column::LearnerId.eq(learner_id)),
+    )
+    .await
+}
+
+/// One document by its public id, without its files.
+pub async fn lean_by_doc_id<C: ConnectionTrait>(db: &C, doc_id: &str) -> Result<Doc> {
+    lean_all(db, lean().filter(credential_doc::Column::DocId.eq(doc_id)))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::not_found("unknown_credential"))
+}
+
+/// The documents that correct `id` (newest first): the chain a superseded document points along.
+pub async fn corrections_of<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Vec<Doc>> {
+    lean_all(db, lean().filter(credential_doc::Column::Corrects.eq(id))).await
+}
+
+/// The latest document of each learner (a correction is newer than what it corrects), keyed by
+/// learner: what a status table shows.
+pub fn latest_per_learner(docs: &[Doc]) -> HashMap<Uuid, &Doc> {
+    let mut out: HashMap<Uuid, &Doc> = HashMap::new();
+    for d in docs {
+        let Some(l) = d.learner_id else { continue };
+        match out.get(&l) {
+            Some(cur) if cur.created_at >= d.created_at => {}
+            _ => {
+                out.insert(l, d);
+            }
+        }
+    }
+    out
+}
+
+/// Documents per status for each issuer (the office's view of its schools), from one grouped
+/// query.
+pub async fn issuer_status_counts<C: ConnectionTrait>(
+    db: &C,
+    issuers: &[Uuid],
+    kind: DocKind,
+) -> Result<HashMap<Uuid, HashMap<String, i64>>> {
+    use sea_orm::QuerySelect;
+    let mut out: HashMap<Uuid, HashMap<String, i64>> = HashMap::new();
+    for chunk in issuers.chunks(500) {
+        let rows: Vec<(Uuid, String, i64)> = credential_doc::Entity::find()
+            .select_only()
+            .column(credential_doc::Column::IssuerId)
+            .column(credential_doc::Column::Status)
+            .column_as(credential_doc::Column::Id.count(), "n")
+            .filter(credential_doc::Column::Kind.eq(kind.as_str()))
+            .filter(credential_doc::Column::IssuerId.is_in(chunk.to_vec()))
+            .group_by(credential_doc::Column::IssuerId)
+            .group_by(credential_doc::Column::Status)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (issuer, status, n) in rows {
+            out.entry(issuer).or_default().insert(status, n);
+        }
+    }
+    Ok(out)
+}
+
+/// Stored year results per class of a school's year (learners whose year is closed).
+pub async fn result_counts<C: ConnectionTrait>(
+    db: &C,
+    school_id: Uuid,
+    school_year_id: Uuid,
+) -> Result<HashMap<Uuid, usize>> {
+    use crate::entity::year_result;
+    use sea_orm::QuerySelect;
+    let rows: Vec<Uuid> = year_result::Entity::find()
+        .select_only()
+        .column(year_result::Column::ClassId)
+        .filter(year_result::Column::SchoolId.eq(school_id))
+        .filter(year_result::Column::SchoolYearId.eq(school_year_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out = HashMap::new();
+    for c in rows {
+        *out.entry(c).or_insert(0) += 1;
+    }
+    Ok(out)
+}
+
+/// The school years of a school that have stored results (years whose học bạ can be issued).
+pub async fn years_with_results<C: ConnectionTrait>(db: &C, school_id: Uuid) -> Result<Vec<Uuid>> {
+    use crate::entity::year_result;
+    use sea_orm::QuerySelect;
+    Ok(year_result::Entity::find()
+        .select_only()
+        .column(year_result::Column::SchoolYearId)
+        .filter(year_result::Column::SchoolId.eq(school_id))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The account of the teacher a class records as its homeroom teacher (their staff record's
+/// linked user), if any.
+pub async fn homeroom_user<C: ConnectionTrait>(db: &C, class_id: Uuid) -> Result<Option<Uuid>> {
+    let Some(c) = class::Entity::find_by_id(class_id).one(db).await? else {
+        return Err(Error::not_found("unknown_class"));
+    };
+    let Some(staff_id) = c.homeroom_staff_id else {
+        return Ok(None);
+    };
+    Ok(staff::Entity::find_by_id(staff_id)
+        .one(db)
+        .await?
+        .and_then(|s| s.user_id))
+}
+
+/// A signing identity as the registry page lists it (no secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentityRow {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    /// The holder's display name; None for the unit's own certificate.
+    pub user_name: Option<String>,
+    pub org_unit_id: Uuid,
+    pub role: String,
+    pub backend: String,
+    pub subject: String,
+    pub cert_sha256: String,
+    pub not_after: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The active signing identities of a unit, by role then holder.
+pub async fn identities<C: ConnectionTrait>(db: &C, org_unit_id: Uuid) -> Result<Vec<IdentityRow>> {
+    let rows = signing_identity::Entity::find()
+        .filter(signing_identity::Column::OrgUnitId.eq(org_unit_id))
+        .filter(signing_identity::Column::Active.eq(true))
+        .order_by_asc(signing_identity::Column::Role)
+        .order_by_asc(signing_identity::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut out = vec![];
+    for m in rows {
+        let user_name = match m.user_id {
+            Some(u) => user::Entity::find_by_id(u).one(db).await?.map(|u| u.display_name),
+            None => None,
+        };
+        out.push(IdentityRow {
+            id: m.id,
+            user_id: m.user_id,
+            user_name,
+            org_unit_id: m.org_unit_id,
+            role: m.role,
+            backend: m.backend,
+            subject: m.subject,
+            cert_sha256: m.cert_sha256,
+            not_after: m.not_after,
+            created_at: m.created_at,
+        });
+    }
+    Ok(out)
+}
+
+/// The unit an identity belongs to (for authorising its retirement).
+pub async fn identity_unit<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Uuid> {
+    signing_identity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|m| m.active)
+        .map(|m| m.org_unit_id)
+        .ok_or_else(|| Error::not_found("unknown_signing_identity"))
+}
+
+/// Retires a signing identity: it signs nothing more (what it signed stays valid).
+pub async fn deactivate_identity<C: ConnectionTrait>(db: &C, actor: &ActorRef, id: Uuid) -> Result<()> {
+    let m = signing_identity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|m| m.active)
+        .ok_or_else(|| Error::not_found("unknown_signing_identity"))?;
+    let (role, subject) = (m.role.clone(), m.subject.clone());
+    let mut a: signing_identity::ActiveModel = m.into();
+    a.active = Set(false);
+    a.update(db).await?;
+    audit::append(
+        db,
+        actor,
+        audit::Change::new("credential.identity_retire", "signing_identity", id)
+            .before(serde_json::json!({"active": true, "role": role, "subject": subject}))
+            .after(serde_json::json!({"active": false})),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A learner who completed the level (THCS after grade 9, THPT after grade 12) in a school year,
+/// with their diploma if one was opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Graduate {
+    pub learner_id: Uuid,
+    pub full_name: String,
+    pub date_of_birth: NaiveDate,
+    pub class_name: String,
+    pub grade: u8,
+    /// `tot_nghiep_thcs` or `tot_nghiep_thpt`.
+    pub diploma_type: &'static str,
+    /// The learner's diploma of this year (the newest), when one exists.
+    pub diploma: Option<Doc>,
+}
+
+/// Learners of a school whose stored year result completes the level in `school_year_id`.
+pub async fn graduates<C: ConnectionTrait>(
+    db: &C,
+    cipher: &crate::crypto::FieldCipher,
+    school_id: Uuid,
+    school_year_id: Uuid,
+) -> Result<Vec<Graduate>> {
+    use crate::entity::year_result;
+    let classes: HashMap<Uuid, class::Model> = class::Entity::find()
+        .filter(class::Column::SchoolId.eq(school_id))
+        .filter(class::Column::SchoolYearId.eq(school_year_id))
+        .filter(class::Column::Grade.is_in([9, 12]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    if classes.is_empty() {
+        return Ok(vec![]);
+    }
+    let results = year_result::Entity::find()
+        .filter(year_result::Column::SchoolYearId.eq(school_year_id))
+        .filter(year_result::Column::ClassId.is_in(classes.keys().copied().collect::<Vec<_>>()))
+        .all(db)
+        .await?;
+    let diplomas = lean_all(
+        db,
+        lean()
+            .filter(credential_doc::Column::Kind.eq(DocKind::VanBang.as_str()))
+            .filter(credential_doc::Column::SchoolYearId.eq(school_year_id)),
+    )
+    .await?;
+    let latest = latest_per_learner(&diplomas);
+    let mut out = vec![];
+    for r in results {
+        let data: Value = serde_json::from_str(&r.data).map_err(|e| Error::Internal(e.to_string()))?;
+        let completes = data
+            .pointer("/secondary/year_end/completes_level")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if !completes {
+            continue;
+        }
+        let c = &classes[&r.class_id];
+        let l = people::get_learner(db, cipher, r.learner_id).await?;
+        out.push(Graduate {
+            learner_id: r.learner_id,
+            full_name: l.full_name,
+            date_of_birth: l.date_of_birth,
+            class_name: c.name.clone(),
+            grade: c.grade as u8,
+            diploma_type: if c.grade == 12 {
+                "tot_nghiep_thpt"
+            } else {
+                "tot_nghiep_thcs"
+            },
+            diploma: latest.get(&r.learner_id).map(|d| (*d).clone()),
+        });
+    }
+    out.sort_by(|a, b| {
+        (&a.class_name, truongso_core::text::fold(&a.full_name))
+            .cmp(&(&b.class_name, truongso_core::text::fold(&b.full_name)))
+    });
+    Ok(out)
+}
+
+/// What the registry clerk types for one diploma (Thông tư 21/2019 sổ gốc fields).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DiplomaInput {
+    pub learner_id: Uuid,
+    pub school_year_id: Uuid,
+    /// Số hiệu văn bằng (printed on the blank form).
+    pub serial: String,
+    /// Số vào sổ gốc cấp văn bằng.
+    pub register_no: String,
+    pub decision_no: String,
+    /// YYYY-MM-DD or dd/mm/yyyy.
+    pub decision_date: String,
+    /// `xuat_sac`, `gioi`, `kha`, `trung_binh`, or empty.
+    pub classification: Option<String>,
+    pub signer_title: String,
+    pub signer_name: String,
+}
+
+pub const DIPLOMA_CLASSIFICATIONS: [&str; 4] = ["xuat_sac", "gioi", "kha", "trung_binh"];
+
+fn invalid(field: &'static str, e: truongso_core::DomainError) -> Error {
+    Error::Invalid(truongso_core::error::FieldError::new(field, e))
+}
+
+/// A registry number as the form prints it: upper case, letters, digits, `/`, `-`, `.`.
+fn registry_number(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    let v = truongso_core::text::clean(raw).to_uppercase();
+    if v.is_empty() {
+        return Err(invalid(field, truongso_core::DomainError::Required));
+    }
+    if v.chars().count() > max {
+        return Err(invalid(field, truongso_core::DomainError::TooLong { max }));
+    }
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '.' | ' '))
+    {
+        return Err(invalid(field, truongso_core::DomainError::InvalidCharacters));
+    }
+    Ok(v)
+}
+
+fn required_text(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    let v = truongso_core::text::clean(raw);
+    if v.is_empty() {
+        return Err(invalid(field, truongso_core::DomainError::Required));
+    }
+    if v.chars().count() > max {
+        return Err(invalid(field, truongso_core::DomainError::TooLong { max }));
+    }
+    Ok(v)
+}
+
+fn parse_day(field: &'static str, raw: &str) -> Result<NaiveDate> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(invalid(field, truongso_core::DomainError::Required));
+    }
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(v, "%d/%m/%Y"))
+        .map_err(|_| invalid(field, truongso_core::DomainError::InvalidDate))
+}
+
+/// The canonical record of a diploma from the learner's stored result and the typed registry
+/// fields, checked: the learner completed the level that year, the numbers are well formed, the
+/// decision is dated within the school year's end and `issued_on`. The issuer is the Sở above
+/// the school.
+pub async fn van_bang_record<C: ConnectionTrait>(
+    db: &C,
+    cipher: &crate::crypto::FieldCipher,
+    input: &DiplomaInput,
+    issued_on: NaiveDate,
+    doc_id: String,
+) -> Result<(truongso_core::credentials::VanBang, Uuid)> {
+    use crate::entity::year_result;
+    let serial = registry_number("serial", &input.serial, 30)?;
+    let register_no = registry_number("register_no", &input.register_no, 30)?;
+    let decision_no = required_text("decision_no", &input.decision_no, 60)?;
+    let decision_date = parse_day("decision_date", &input.decision_date)?;
+    let signer_title = required_text("signer_title", &input.signer_title, 100)?;
+    let signer_name = required_text("signer_name", &input.signer_name, 100)?;
+    let classification = match input.classification.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) if DIPLOMA_CLASSIFICATIONS.contains(&c) => Some(c.to_string()),
+        Some(_) => return Err(invalid("classification", truongso_core::DomainError::UnknownCode)),
+    };
+    let result = year_result::Entity::find()
+        .filter(year_result::Column::LearnerId.eq(input.learner_id))
+        .filter(year_result::Column::SchoolYearId.eq(input.school_year_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Conflict(Msg::new("not_a_graduate")))?;
+    let data: Value = serde_json::from_str(&result.data).map_err(|e| Error::Internal(e.to_string()))?;
+    let c = class::Entity::find_by_id(result.class_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_class"))?;
+    let completes = data
+        .pointer("/secondary/year_end/completes_level")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if !completes || !matches!(c.grade, 9 | 12) {
+        return Err(Error::Conflict(Msg::new("not_a_graduate")));
+    }
+    let year = crate::school_years::get(db, input.school_year_id).await?;
+    if decision_date < year.starts_on || decision_date > issued_on {
+        return Err(invalid(
+            "decision_date",
+            truongso_core::DomainError::DateRangeReversed,
+        ));
+    }
+    let school = org::get(db, c.school_id).await?;
+    let so = org::ancestors(db, &school)
+        .await?
+        .into_iter()
+        .find(|u| u.kind == truongso_core::org::OrgKind::ProvinceDept)
+        .ok_or_else(|| Error::Conflict(Msg::new("no_issuing_department")))?;
+    let issuer = issuer(db, so.id).await?;
+    let l = people::get_learner(db, cipher, input.learner_id).await?;
+    let record = truongso_core::credentials::VanBang {
+        schema: record::VAN_BANG_SCHEMA.into(),
+        doc_id,
+        diploma_type: if c.grade == 12 {
+            "tot_nghiep_thpt"
+        } else {
+            "tot_nghiep_thcs"
+        }
+        .into(),
+        issuer,
+        learner: Learner {
+            personal_id: l.cccd.clone(),
+            moet_code: l.moet_code.clone(),
+            full_name: l.full_name.clone(),
+            date_of_birth: l.date_of_birth.format("%Y-%m-%d").to_string(),
+            sex: match l.sex {
+                truongso_core::people::cccd::Sex::Male => "nam",
+                truongso_core::people::cccd::Sex::Female => "nu",
+            }
+            .to_string(),
+            ethnicity: l.ethnicity.clone(),
+            place_of_birth: None,
+        },
+        school_name: school.name.clone(),
+        graduation_year: year.ends_on.format("%Y").to_string().parse().unwrap_or(0),
+        classification,
+        training_mode: "chinh_quy".into(),
+        serial,
+        register_no,
+        decision_no,
+        decision_date: decision_date.format("%Y-%m-%d").to_string(),
+        signer_title,
+        signer_name,
+        issued_on: issued_on.format("%Y-%m-%d").to_string(),
+    };
+    Ok((record, so.id))
+}
+
+/// Opens a diploma for signing: số hiệu and số vào sổ gốc are unique in the registry (a revoked
+/// diploma keeps its numbers: the blank form is spent), and a learner gets one diploma of a kind
+/// unless it corrects the one before. Checked and written under one lock so two clerks cannot
+/// both take a number.
+pub async fn create_diploma<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &ActorRef,
+    new: NewDoc<'_>,
+) -> Result<Doc> {
+    let keys = new
+        .diploma
+        .as_ref()
+        .ok_or_else(|| Error::Internal("a diploma without its registry keys".into()))?;
+    let txn = db.begin().await?;
+    match txn.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => {
+            txn.execute_unprepared("UPDATE credential_docs SET version = version WHERE 0 = 1")
+                .await?;
+        }
+        _ => {
+            // One registry-wide lock (an arbitrary constant key) for the rest of the transaction.
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(5502190821)")
+                .await?;
+        }
+    }
+    let taken = |col: credential_doc::Column, v: &str| {
+        credential_doc::Entity::find()
+            .filter(credential_doc::Column::Kind.eq(DocKind::VanBang.as_str()))
+            .filter(col.eq(v.to_string()))
+            .filter(credential_doc::Column::Status.ne("superseded"))
+    };
+    let mut serial_q = taken(credential_doc::Column::Serial, keys.serial);
+    let mut register_q = taken(credential_doc::Column::RegisterNo, keys.register_no);
+    if let Some(old) = new.corrects {
+        serial_q = serial_q.filter(credential_doc::Column::Id.ne(old));
+        register_q = register_q.filter(credential_doc::Column::Id.ne(old));
+    }
+    if serial_q.one(&txn).await?.is_some() {
+        return Err(Error::Conflict(
+            Msg::new("duplicate_diploma_serial").with("serial", keys.serial),
+        ));
+    }
+    if register_q.one(&txn).await?.is_some() {
+        return Err(Error::Conflict(
+            Msg::new("duplicate_register_no").with("number", keys.register_no),
+        ));
+    }
+    if new.corrects.is_none()
+        && let Some(l) = new.learner_id
+        && credential_doc::Entity::find()
+            .filter(credential_doc::Column::Kind.eq(DocKind::VanBang.as_str()))
+            .filter(credential_doc::Column::LearnerId.eq(l))
+            .filter(credential_doc::Column::SchoolYearId.eq(new.school_year_id))
+            .filter(credential_doc::Column::Status.is_in(["signing", "issued"]))
+            .one(&txn)
+            .await?
+            .is_some()
+    {
+        return Err(Error::Conflict(Msg::new("diploma_exists")));
+    }
+    let doc = create(&txn, actor, new).await?;
+    txn.commit().await?;
+    Ok(doc)
+}
+
+/// One line of the diploma registry: the document, its registry numbers and its record (the
+/// holder's name and the diploma's facts; the PDF is not loaded).
+#[derive(Debug, Clone)]
+pub struct RegistryEntry {
+    pub doc: Doc,
+    pub serial: String,
+    pub register_no: String,
+    pub record: Option<truongso_core::credentials::VanBang>,
+}
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct RegistryRow {
+    id: Uuid,
+    serial: Option<String>,
+    register_no: Option<String>,
+    record: String,
+}
+
+/// The diploma registry of an issuing unit, newest first, optionally searched by số hiệu, số vào
+/// sổ gốc or the holder's name (any case, with or without accents).
+pub async fn diplomas<C: ConnectionTrait>(
+    db: &C,
+    issuer_id: Uuid,
+    query: &str,
+    limit: u64,
+) -> Result<Vec<RegistryEntry>> {
+    use sea_orm::{Condition, QuerySelect};
+    let q = truongso_core::text::clean(query);
+    let mut cond = Condition::all()
+        .add(credential_doc::Column::Kind.eq(DocKind::VanBang.as_str()))
+        .add(credential_doc::Column::IssuerId.eq(issuer_id));
+    if !q.is_empty() {
+        let upper = q.to_uppercase();
+        cond = cond.add(
+            Condition::any()
+                .add(credential_doc::Column::Serial.eq(upper.clone()))
+                .add(credential_doc::Column::RegisterNo.eq(upper))
+                .add(credential_doc::Column::NameFolded.contains(truongso_core::text::fold(&q))),
+        );
+    }
+    let docs = lean_all(db, lean().filter(cond.clone()).limit(limit)).await?;
+    let rows: HashMap<Uuid, RegistryRow> = credential_doc::Entity::find()
+        .select_only()
+        .column(credential_doc::Column::Id)
+        .column(credential_doc::Column::Serial)
+        .column(credential_doc::Column::RegisterNo)
+        .column(credential_doc::Column::Record)
+        .filter(credential_doc::Column::Id.is_in(docs.iter().map(|d| d.id).collect::<Vec<_>>()))
+        .into_model::<RegistryRow>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    Ok(docs
+        .into_iter()
+        .map(|doc| {
+            let row = rows.get(&doc.id);
+            RegistryEntry {
+                serial: row.and_then(|r| r.serial.clone()).unwrap_or_default(),
+                register_no: row.and_then(|r| r.register_no.clone()).unwrap_or_default(),
+                record: row.and_then(|r| match record::Record::parse(r.record.as_bytes()) {
+                    Ok(record::Record::VanBang(v)) => Some(*v),
+                    _ => None,
+                }),
+                doc,
+            }
+        })
+        .collect())
+}
