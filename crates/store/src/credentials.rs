@@ -1516,3 +1516,39 @@ pub async fn diplomas<C: ConnectionTrait>(
         })
         .collect())
 }
+
+/// The school where a learner's year result was recorded (their school that year), if any.
+pub async fn result_school<C: ConnectionTrait>(
+    db: &C,
+    learner_id: Uuid,
+    school_year_id: Uuid,
+) -> Result<Option<Uuid>> {
+    use crate::entity::year_result;
+    Ok(year_result::Entity::find()
+        .filter(year_result::Column::LearnerId.eq(learner_id))
+        .filter(year_result::Column::SchoolYearId.eq(school_year_id))
+        .one(db)
+        .await?
+        .map(|r| r.school_id))
+}
+
+/// The classes a teacher is the homeroom teacher of record of (their staff records' classes),
+/// newest year first.
+pub async fn homeroom_classes<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<class::Model>> {
+    let staff_ids: Vec<Uuid> = staff::Entity::find()
+        .filter(staff::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    if staff_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(class::Entity::find()
+        .filter(class::Column::HomeroomStaffId.is_in(staff_ids))
+        .order_by_desc(class::Column::SchoolYearId)
+        .order_by_asc(class::Column::Name)
+        .all(db)
+        .await?)
+}
