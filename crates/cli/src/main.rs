@@ -1,6 +1,7 @@
 //! `truongso`: the one binary — serve, migrate, demo, audit, bootstrap, gradebook.
 
 mod bench;
+mod bench_credentials;
 mod config;
 mod gradebook;
 
@@ -169,6 +170,32 @@ enum BenchCmd {
         /// Then a second pass over the same year, where nothing changes.
         #[arg(long)]
         recheck: bool,
+    },
+    /// Học bạ số issuance without a server: raw Ed25519 / RSA-2048 / P-256 signing, render + three
+    /// PAdES signatures + log append over N documents from a seeded demo, log append on each
+    /// database, inclusion proofs and their verification, whole-document verification, PDF sizes.
+    Credentials {
+        #[arg(long, default_value_t = 1000)]
+        docs: usize,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        #[arg(long, default_value_t = 2000)]
+        demo_learners: u64,
+        #[arg(long, default_value = "2025-2026")]
+        school_year: String,
+        /// Seconds per raw key operation and per append batch size.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        #[arg(long, value_delimiter = ',', default_value = "1000,100000,1000000")]
+        proof_sizes: Vec<u64>,
+        /// Timed runs of each proof size and of the whole-document verification.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Databases for the append and proof benchmarks (PostgreSQL: TRUONGSO_TEST_PG_URL).
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+        backends: Vec<String>,
+        #[arg(long, default_value = "/usr/share/fonts/truetype/dejavu")]
+        fonts_dir: std::path::PathBuf,
     },
 }
 
@@ -404,6 +431,33 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let store = Store::connect(&cfg.database_url).await?;
             bench::results(&store, &school_year, recheck).await
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Credentials {
+                    docs,
+                    workers,
+                    demo_learners,
+                    school_year,
+                    seconds,
+                    proof_sizes,
+                    samples,
+                    backends,
+                    fonts_dir,
+                },
+        } => {
+            bench_credentials::credentials(bench_credentials::CredOpts {
+                docs,
+                workers,
+                demo_learners,
+                school_year,
+                seconds,
+                proof_sizes,
+                samples,
+                backends,
+                fonts_dir,
+            })
+            .await
         }
         Cmd::Audit {
             cmd: AuditCmd::Verify,
