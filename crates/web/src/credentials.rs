@@ -650,3 +650,123 @@ pub async fn verify_upload(
     .await
     .map_err(internal)
 }
+
+/// Opens a correction of an issued học bạ: the learner's year rendered again from the results
+/// as they stand now, under a new id, pointing at the document it replaces. Signed in turn like
+/// any other; once issued, the log's correct event supersedes the old document.
+pub async fn open_correction(
+    state: &AppState,
+    actor: &ActorRef,
+    old: &Doc,
+    issued_on: NaiveDate,
+) -> Result<Doc, Error> {
+    let c = creds(state)?.clone();
+    let db = &state.store.db;
+    if old.status != "issued" || old.kind != DocKind::HocBa {
+        return Err(Error::conflict("credential_not_issued"));
+    }
+    let (Some(class_id), Some(learner)) = (old.class_id, old.learner_id) else {
+        return Err(Error::conflict("credential_not_issued"));
+    };
+    if store_cred::corrections_of(db, old.id)
+        .await?
+        .iter()
+        .any(|d| d.status == "signing")
+    {
+        return Err(Error::conflict("correction_open"));
+    }
+    let record = store_cred::hoc_ba_records(db, &state.cipher, class_id, issued_on, || {
+        let mut r = [0u8; 10];
+        rand::fill(&mut r);
+        record::doc_id(DocKind::HocBa, r)
+    })
+    .await?
+    .into_iter()
+    .find(|(l, _)| *l == learner)
+    .map(|(_, r)| r)
+    .ok_or_else(|| Error::conflict("no_results"))?;
+    let created = chrono::Utc::now().fixed_offset();
+    let (doc_id, canonical, pdf) = tokio::task::spawn_blocking(move || {
+        let canonical = record.canonical().map_err(internal)?;
+        let opts = RenderOptions::new(c.setup.verify_url.clone(), created);
+        let pdf = render_hoc_ba(&record, &canonical, &opts, &c.fonts).map_err(internal)?;
+        Ok::<_, Error>((record.doc_id.clone(), canonical, pdf))
+    })
+    .await
+    .map_err(internal)??;
+    store_cred::create(
+        db,
+        actor,
+        NewDoc {
+            doc_id: &doc_id,
+            kind: DocKind::HocBa,
+            issuer_id: old.issuer_id,
+            learner_id: Some(learner),
+            school_year_id: old.school_year_id,
+            class_id: Some(class_id),
+            record: &canonical,
+            pdf: &pdf,
+            first_role: HOC_BA_ROLES[0],
+            corrects: Some(old.id),
+            diploma: None,
+        },
+    )
+    .await
+}
+
+/// Opens a diploma for the Sở director's signature: the record from the learner's stored result
+/// and the registry fields, rendered (TT 21/2019 layout) and registered with its unique numbers.
+pub async fn open_diploma(
+    state: &AppState,
+    actor: &ActorRef,
+    input: &store_cred::DiplomaInput,
+    issued_on: NaiveDate,
+) -> Result<Doc, Error> {
+    let c = creds(state)?.clone();
+    let db = &state.store.db;
+    let mut r = [0u8; 10];
+    rand::fill(&mut r);
+    let (record, issuer_id) = store_cred::van_bang_record(
+        db,
+        &state.cipher,
+        input,
+        issued_on,
+        record::doc_id(DocKind::VanBang, r),
+    )
+    .await?;
+    let created = chrono::Utc::now().fixed_offset();
+    let keys = record.clone();
+    let (canonical, pdf) = tokio::task::spawn_blocking(move || {
+        let canonical = record.canonical().map_err(internal)?;
+        let opts = RenderOptions::new(c.setup.verify_url.clone(), created);
+        let pdf = truongso_docs::credentials::render::render_van_bang(&record, &canonical, &opts, &c.fonts)
+            .map_err(internal)?;
+        Ok::<_, Error>((canonical, pdf))
+    })
+    .await
+    .map_err(internal)??;
+    let dob = NaiveDate::parse_from_str(&keys.learner.date_of_birth, "%Y-%m-%d").map_err(internal)?;
+    store_cred::create_diploma(
+        db,
+        actor,
+        NewDoc {
+            doc_id: &keys.doc_id,
+            kind: DocKind::VanBang,
+            issuer_id,
+            learner_id: Some(input.learner_id),
+            school_year_id: Some(input.school_year_id),
+            class_id: None,
+            record: &canonical,
+            pdf: &pdf,
+            first_role: "giam_doc_so",
+            corrects: None,
+            diploma: Some(store_cred::DiplomaKeys {
+                serial: &keys.serial,
+                register_no: &keys.register_no,
+                full_name: &keys.learner.full_name,
+                date_of_birth: dob,
+            }),
+        },
+    )
+    .await
+}

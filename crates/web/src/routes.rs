@@ -422,6 +422,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     let b = pages::facilities::routes(b);
     let b = pages::health::routes(b);
     let b = pages::gradebook::routes(b);
+    let b = pages::credentials::routes(b);
     let max = state.cfg.max_body_bytes;
     let router = b
         .router

@@ -30,6 +30,7 @@ const PREFIXES: &[&str] = &[
     "health.",
     "guardians.",
     "facilities.",
+    "credentials.",
 ];
 
 fn scan(dir: &Path, out: &mut Vec<(String, String)>) {

@@ -3,6 +3,7 @@
 //! or `Authorization: Bearer <API token>`.
 
 pub mod classes;
+pub mod credentials;
 pub mod facilities;
 pub mod gradebook;
 pub mod health;
@@ -159,11 +160,19 @@ impl Modify for Security {
         imports::template,
         quality::school,
         quality::unit_rollup,
+        credentials::class_credentials,
+        credentials::sign,
+        credentials::revoke,
+        credentials::copy,
+        credentials::start,
+        credentials::status,
+        credentials::list_diplomas,
+        credentials::create_diploma,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"), (name = "gradebook", description = "Marks, corrections, class summaries and results (TT 22/2021, TT 27/2020)"))
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"), (name = "gradebook", description = "Marks, corrections, class summaries and results (TT 22/2021, TT 27/2020)"), (name = "credentials", description = "Học bạ số signed in turn (GVCN, Hiệu trưởng, con dấu), batch issue of a school, revocation, copies, the diploma registry (TT 21/2019)"))
 )]
 pub struct ApiDoc;
 

@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod classes;
+pub mod credentials;
 pub mod facilities;
 pub mod gradebook;
 pub mod health;
