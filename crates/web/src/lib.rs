@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod ctx;
 pub mod error;
 pub mod jobs;
+pub mod ledger_http;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;
@@ -74,6 +75,8 @@ pub struct AppState {
     progress: Arc<Mutex<HashMap<uuid::Uuid, (u32, u32)>>>,
     /// Học bạ số / văn bằng số: the log key, trust roots, fonts (None when not set up).
     pub credentials: Option<Arc<credentials::Credentials>>,
+    /// Per-address limits of the public verify page and diploma lookup.
+    pub public_limits: Arc<pages::verify::PublicLimits>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +102,7 @@ impl AppState {
             login_failures: Default::default(),
             progress: Default::default(),
             credentials: None,
+            public_limits: Default::default(),
         }
     }
 

@@ -226,7 +226,7 @@ async fn handle(st: &AppState, mut req: Request, next: Next, path: &str, is_api:
         let needs_check = !matches!(
             (&principal, is_api),
             (Some(Principal { via: Via::Token, .. }), _) | (None, true)
-        );
+        ) && !csrf_exempt(req.method(), req.uri().path());
         if needs_check {
             let mut provided = req
                 .headers()
@@ -316,10 +316,25 @@ async fn drain(mut body: Body) {
     }
 }
 
-/// Routes that accept spreadsheet uploads.
+/// Routes that accept uploads (spreadsheets; PDFs to verify).
 pub fn is_upload(path: &str) -> bool {
-    path.starts_with("/import/") || path.starts_with("/api/v1/imports/")
+    path.starts_with("/import/")
+        || path.starts_with("/api/v1/imports/")
+        || path == "/xac-minh"
+        || path == "/api/v1/verify"
 }
+
+/// The public verify form posts a PDF as multipart, which carries no CSRF field the pipeline can
+/// read, and a browser without JavaScript sends no header. It needs no token: it acts for nobody
+/// (no session state is read or changed) and a cross-site poster cannot read the answer.
+fn csrf_exempt(method: &Method, path: &str) -> bool {
+    method == Method::POST && path == "/xac-minh"
+}
+
+/// Marks a response whose plain-text error body the handler wrote on purpose (the log's files
+/// answer tools, not browsers), so the pipeline does not replace it with an error page.
+#[derive(Debug, Clone, Copy)]
+pub struct KeepBody;
 
 fn too_large(max: usize) -> AppError {
     AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
@@ -329,6 +344,9 @@ fn too_large(max: usize) -> AppError {
 /// Maps axum's own plain-text rejections (unknown route, wrong method, body too large…) to
 /// our errors so every failure has a code and a Vietnamese message.
 fn plain_error(resp: &Response, max: usize) -> Option<AppError> {
+    if resp.extensions().get::<KeepBody>().is_some() {
+        return None;
+    }
     let is_plain = resp
         .headers()
         .get(header::CONTENT_TYPE)

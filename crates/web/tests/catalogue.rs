@@ -31,6 +31,8 @@ const PREFIXES: &[&str] = &[
     "guardians.",
     "facilities.",
     "credentials.",
+    "verify.",
+    "diploma_lookup.",
 ];
 
 fn scan(dir: &Path, out: &mut Vec<(String, String)>) {

@@ -14,6 +14,7 @@ pub mod org;
 pub mod quality;
 pub mod staff;
 pub mod users;
+pub mod verify;
 
 use crate::error::AppError;
 use axum::Json;
@@ -168,11 +169,15 @@ impl Modify for Security {
         credentials::status,
         credentials::list_diplomas,
         credentials::create_diploma,
+        verify::verify,
+        verify::status,
+        verify::proof,
+        verify::lookup,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"), (name = "gradebook", description = "Marks, corrections, class summaries and results (TT 22/2021, TT 27/2020)"), (name = "credentials", description = "Học bạ số signed in turn (GVCN, Hiệu trưởng, con dấu), batch issue of a school, revocation, copies, the diploma registry (TT 21/2019)"))
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"), (name = "gradebook", description = "Marks, corrections, class summaries and results (TT 22/2021, TT 27/2020)"), (name = "credentials", description = "Học bạ số signed in turn (GVCN, Hiệu trưởng, con dấu), batch issue of a school, revocation, copies, the diploma registry (TT 21/2019)"), (name = "verify", description = "Public verification of học bạ and diplomas, document status and proofs, diploma lookup (no account needed)"))
 )]
 pub struct ApiDoc;
 

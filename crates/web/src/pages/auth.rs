@@ -157,9 +157,11 @@ pub async fn logout(State(st): State<AppState>, Ctx(ctx): Ctx) -> crate::error::
 }
 
 /// Switches the interface language (a preference cookie only).
-pub async fn set_language(Path(code): Path<String>) -> Response {
+/// Switches the language and returns to `?next=` (a same-site path; the public pages use it so
+/// a visitor without an account stays where they were), else to the dashboard.
+pub async fn set_language(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
     let locale = Locale::parse(&code).unwrap_or_default();
-    let mut r = Redirect::to("/").into_response();
+    let mut r = Redirect::to(&safe_next(q.next.as_deref())).into_response();
     let c = cookie(LANG_COOKIE, locale.as_str().to_string(), false, SameSite::Lax);
     r.headers_mut().append(
         header::SET_COOKIE,

@@ -15,6 +15,7 @@ pub mod org;
 pub mod quality;
 pub mod staff;
 pub mod users;
+pub mod verify;
 
 use crate::AppState;
 use crate::ctx::ReqCtx;
