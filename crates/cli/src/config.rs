@@ -26,6 +26,28 @@ pub struct Config {
     pub log_format: String,
     /// A tracing filter, e.g. `info` or `truongso_web=debug,info`.
     pub log_level: String,
+    /// Học bạ số / văn bằng số: holds the log key (`log.key`, created on first start) and the
+    /// trust roots (`trust/*.pem`).
+    pub credentials_dir: String,
+    /// The transparency log's origin line (also its key name), e.g. `hocba.sogd.example.vn/log`.
+    pub ledger_origin: String,
+    /// Where this server is reached from outside; QR codes point at `<public_url>/xac-minh`.
+    pub public_url: String,
+    /// DejaVu Sans (regular and bold) for the PDF renditions (`apt-get install fonts-dejavu-core`).
+    pub fonts_dir: String,
+    /// Witnesses asked to cosign each checkpoint (`[[witnesses]]` with `url` and `vkey`).
+    pub witnesses: Vec<WitnessConfig>,
+    /// Cosignatures required of those witnesses (default: all of them).
+    pub witness_quorum: Option<usize>,
+}
+
+/// A witness the log asks to cosign (`truongso witness` run by another office).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessConfig {
+    /// Base URL; checkpoints go to `<url>/add-checkpoint`.
+    pub url: String,
+    /// Its cosignature verifier key (`name+hex8+base64`).
+    pub vkey: String,
 }
 
 impl Default for Config {
@@ -42,6 +64,12 @@ impl Default for Config {
             data_key_file: "./data/data.key".into(),
             log_format: "text".into(),
             log_level: "info".into(),
+            credentials_dir: "./data/credentials".into(),
+            ledger_origin: "log.truongso.local/hoc-ba".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            fonts_dir: truongso_docs::credentials::render::DEJAVU_DIR.into(),
+            witnesses: vec![],
+            witness_quorum: None,
         }
     }
 }
@@ -70,6 +98,21 @@ impl Config {
             matches!(cfg.log_format.as_str(), "text" | "json"),
             "log_format must be text or json"
         );
+        anyhow::ensure!(
+            cfg.public_url.starts_with("http://") || cfg.public_url.starts_with("https://"),
+            "public_url must start with http:// or https://"
+        );
+        anyhow::ensure!(
+            truongso_ledger::note::is_valid_key_name(&cfg.ledger_origin),
+            "ledger_origin must be a key name: no spaces, no `+`"
+        );
+        if let Some(q) = cfg.witness_quorum {
+            anyhow::ensure!(
+                q <= cfg.witnesses.len(),
+                "witness_quorum ({q}) is larger than the number of witnesses ({})",
+                cfg.witnesses.len()
+            );
+        }
         Ok(cfg)
     }
 
@@ -110,6 +153,33 @@ impl Config {
     }
 }
 
+impl Config {
+    /// What `truongso_web::credentials::Credentials::load` needs, from this configuration.
+    pub fn credentials_setup(&self) -> truongso_web::credentials::CredentialsSetup {
+        use truongso_web::credentials::{CredentialsSetup, WitnessEndpoint};
+        CredentialsSetup {
+            dir: self.credentials_dir.clone().into(),
+            origin: self.ledger_origin.clone(),
+            verify_url: verify_url(&self.public_url),
+            fonts_dir: self.fonts_dir.clone().into(),
+            witnesses: self
+                .witnesses
+                .iter()
+                .map(|w| WitnessEndpoint {
+                    url: w.url.clone(),
+                    vkey: w.vkey.clone(),
+                })
+                .collect(),
+            quorum: self.witness_quorum.unwrap_or(self.witnesses.len()),
+        }
+    }
+}
+
+/// The verify page printed in QR codes.
+pub fn verify_url(public_url: &str) -> String {
+    format!("{}/xac-minh", public_url.trim_end_matches('/'))
+}
+
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
@@ -145,6 +215,51 @@ mod tests {
             assert_eq!(cfg.web().session_ttl, chrono::Duration::minutes(60));
             jail.set_env("TRUONGSO_LOG_FORMAT", "xml");
             assert!(Config::load(Some(&file)).is_err());
+            Ok(())
+        });
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn credentials_settings_from_file_and_environment() {
+        let dir = std::env::temp_dir().join(format!("ts-config-cred-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("truongso.toml");
+        std::fs::write(
+            &file,
+            "public_url = \"https://hocba.sogd.example.vn/\"\n\
+             ledger_origin = \"hocba.sogd.example.vn/log\"\n\
+             [[witnesses]]\nurl = \"https://w1.example.vn\"\nvkey = \"w1+01234567+AAAA\"\n\
+             [[witnesses]]\nurl = \"https://w2.example.vn\"\nvkey = \"w2+89abcdef+BBBB\"\n",
+        )
+        .unwrap();
+        figment::Jail::expect_with(|jail| {
+            let cfg = Config::load(Some(&file)).expect("loads");
+            let setup = cfg.credentials_setup();
+            assert_eq!(setup.verify_url, "https://hocba.sogd.example.vn/xac-minh");
+            assert_eq!(setup.origin, "hocba.sogd.example.vn/log");
+            assert_eq!(setup.dir, std::path::PathBuf::from("./data/credentials"));
+            assert_eq!(
+                setup.fonts_dir,
+                std::path::PathBuf::from("/usr/share/fonts/truetype/dejavu")
+            );
+            assert_eq!(setup.witnesses.len(), 2);
+            assert_eq!(setup.witnesses[1].url, "https://w2.example.vn");
+            assert_eq!(setup.quorum, 2, "all witnesses unless a quorum is set");
+            jail.set_env("TRUONGSO_WITNESS_QUORUM", "1");
+            jail.set_env("TRUONGSO_CREDENTIALS_DIR", "/srv/truongso/credentials");
+            let cfg = Config::load(Some(&file)).expect("loads");
+            assert_eq!(cfg.credentials_setup().quorum, 1);
+            assert_eq!(cfg.credentials_dir, "/srv/truongso/credentials");
+            jail.set_env("TRUONGSO_WITNESS_QUORUM", "3");
+            assert!(Config::load(Some(&file)).is_err(), "more than the witnesses");
+            jail.set_env("TRUONGSO_WITNESS_QUORUM", "1");
+            jail.set_env("TRUONGSO_LEDGER_ORIGIN", "có dấu cách");
+            assert!(Config::load(Some(&file)).is_err(), "an origin is a key name");
+            jail.set_env("TRUONGSO_LEDGER_ORIGIN", "ok.example/log");
+            jail.set_env("TRUONGSO_PUBLIC_URL", "hocba.example.vn");
+            assert!(Config::load(Some(&file)).is_err(), "a URL with its scheme");
             Ok(())
         });
         std::fs::remove_dir_all(dir).ok();

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_credentials;
 mod config;
+mod credentials;
 mod gradebook;
 
 use anyhow::Context;
@@ -49,6 +50,92 @@ enum Cmd {
         /// Seed and print the logins, then exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Where the demo keeps its học bạ số files (test PKI, log key, witness, issued PDFs);
+        /// default: the directory of the SQLite file, or ./data/demo-<database> for PostgreSQL.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Tạo bộ chứng thư số THỬ NGHIỆM (CA gốc, GVCN, Hiệu trưởng, con dấu của trường) cho bản
+    /// mẫu và kiểm thử — make a throwaway test PKI for demos and tests.
+    Pki {
+        /// Thư mục mới hoặc rỗng để ghi các tệp (a new or empty directory).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Tên trường (tổ chức trên mọi chứng thư).
+        #[arg(long)]
+        school: Option<String>,
+        /// Họ tên giáo viên chủ nhiệm.
+        #[arg(long)]
+        gvcn: Option<String>,
+        /// Họ tên hiệu trưởng.
+        #[arg(long)]
+        principal: Option<String>,
+        /// Mật khẩu các tệp .p12.
+        #[arg(long, env = "TRUONGSO_PKI_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Kiểm tra một học bạ số / văn bằng số (PDF) không cần máy chủ: chữ ký, chứng thư, dữ liệu
+    /// gốc, sổ cái, tình trạng thu hồi — verify a signed PDF offline. Exit 0 valid, 1 not valid,
+    /// 2 usage error.
+    Verify {
+        /// Tệp PDF cần kiểm tra.
+        file: PathBuf,
+        /// Tệp bằng chứng sổ cái .tlog-proof đi kèm văn bản.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// Bản sao sổ cái trong thư mục (checkpoint + tile/…), từ `truongso ledger export-tiles`.
+        #[arg(long, conflicts_with = "url")]
+        tiles: Option<PathBuf>,
+        /// Máy chủ Trường Số (đọc BASE/log/checkpoint và BASE/log/tile/…).
+        #[arg(long)]
+        url: Option<String>,
+        /// Chứng thư gốc tin cậy (PEM, hoặc thư mục các tệp PEM); lặp lại được.
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+        /// Khóa xác minh của sổ cái (vkey, hoặc tệp chứa vkey); lặp lại được.
+        #[arg(long = "log-key")]
+        log_key: Vec<String>,
+        /// Khóa xác minh của đơn vị chứng kiến (vkey, hoặc tệp); lặp lại được.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// Số chữ ký chứng kiến tối thiểu (mặc định: tất cả các --witness).
+        #[arg(long)]
+        quorum: Option<usize>,
+        /// Nội dung mã QR in trên văn bản (địa chỉ …/xac-minh?doc=…&h=…).
+        #[arg(long)]
+        qr: Option<String>,
+        /// In kết quả dạng JSON.
+        #[arg(long)]
+        json: bool,
+        /// Ngôn ngữ: vi (mặc định) hoặc en.
+        #[arg(long, default_value = "vi", value_parser = ["vi", "en"])]
+        lang: String,
+    },
+    /// Chạy đơn vị chứng kiến (witness) ký xác nhận điểm kiểm tra sổ cái của đơn vị khác
+    /// (c2sp tlog-witness, POST /add-checkpoint).
+    Witness {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: String,
+        /// Cơ sở dữ liệu riêng của đơn vị chứng kiến.
+        #[arg(long, default_value = "sqlite://./data/witness.db?mode=rwc")]
+        db: String,
+        /// Tệp khóa ký xác nhận (PRIVATE+KEY+…); tạo bằng --init.
+        #[arg(long, default_value = "./data/witness.key")]
+        key: PathBuf,
+        /// Tên khóa, ví dụ witness.sogd-tuyenquang.vn (bắt buộc với --init).
+        #[arg(long)]
+        name: Option<String>,
+        /// Sổ cái được chứng kiến: ORIGIN=VKEY (hoặc chỉ VKEY khi tên khóa là origin); lặp lại được.
+        #[arg(long = "log")]
+        log: Vec<String>,
+        /// Tạo tệp khóa mới, in khóa xác minh (vkey) rồi thoát.
+        #[arg(long)]
+        init: bool,
+    },
+    /// Sổ cái (transparency log) tools.
+    Ledger {
+        #[command(subcommand)]
+        cmd: LedgerCmd,
     },
     /// Audit chain tools.
     Audit {
@@ -200,6 +287,13 @@ enum BenchCmd {
 }
 
 #[derive(Subcommand)]
+enum LedgerCmd {
+    /// Ghi điểm kiểm tra mới nhất và mọi tile / entry bundle vào DIR (bản sao tĩnh của sổ cái,
+    /// cùng bố cục với /log/ trên máy chủ) — write a static mirror of the log.
+    ExportTiles { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
 enum AuditCmd {
     /// Walk the chain; exit 1 and name the first edited, removed or reordered event.
     Verify,
@@ -229,7 +323,13 @@ async fn open(cfg: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-async fn serve(store: Store, cfg: &Config, bind: &str, banner: impl FnOnce(&str)) -> anyhow::Result<()> {
+async fn serve(
+    store: Store,
+    cfg: &Config,
+    credentials: Option<std::sync::Arc<truongso_web::credentials::Credentials>>,
+    bind: &str,
+    banner: impl FnOnce(&str),
+) -> anyhow::Result<()> {
     // Expired sessions are refused on lookup; this only keeps the table small.
     let purge = store.clone();
     tokio::spawn(async move {
@@ -249,7 +349,8 @@ async fn serve(store: Store, cfg: &Config, bind: &str, banner: impl FnOnce(&str)
         Ok(_) => {}
         Err(e) => tracing::warn!("could not mark interrupted jobs: {e}"),
     }
-    let state = truongso_web::AppState::new(store, cfg.web(), cfg.cipher()?);
+    let mut state = truongso_web::AppState::new(store, cfg.web(), cfg.cipher()?);
+    state.credentials = credentials;
     let app = truongso_web::app(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -288,6 +389,60 @@ async fn main() -> anyhow::Result<()> {
             code => std::process::exit(code),
         };
     }
+    // Offline: no configuration, database or data key either.
+    let cli = match cli.cmd {
+        Cmd::Pki {
+            dir,
+            school,
+            gvcn,
+            principal,
+            password,
+        } => {
+            let code = credentials::pki(credentials::PkiArgs {
+                dir,
+                school,
+                gvcn,
+                principal,
+                password,
+            });
+            std::process::exit(code);
+        }
+        Cmd::Verify {
+            file,
+            bundle,
+            tiles,
+            url,
+            trust,
+            log_key,
+            witness,
+            quorum,
+            qr,
+            json,
+            lang,
+        } => {
+            let lang = if lang == "en" {
+                truongso_core::i18n::Locale::En
+            } else {
+                truongso_core::i18n::Locale::Vi
+            };
+            let code = credentials::verify(credentials::VerifyArgs {
+                file,
+                bundle,
+                tiles,
+                url,
+                trust,
+                log_keys: log_key,
+                witnesses: witness,
+                quorum,
+                qr,
+                json,
+                lang,
+            })
+            .await;
+            std::process::exit(code);
+        }
+        cmd => Cli { cmd, ..cli },
+    };
     let mut cfg = Config::load(cli.config.as_deref())?;
     if let Some(url) = &cli.database_url {
         cfg.database_url = url.clone();
@@ -297,7 +452,8 @@ async fn main() -> anyhow::Result<()> {
             init_logs(&cfg);
             let store = open(&cfg).await?;
             let bind = bind.unwrap_or(cfg.bind.clone());
-            serve(store, &cfg, &bind, |url| {
+            let creds = credentials::load_for_server(&cfg)?.map(std::sync::Arc::new);
+            serve(store, &cfg, creds, &bind, |url| {
                 println!("Trường Số đang chạy tại {url}")
             })
             .await
@@ -314,10 +470,12 @@ async fn main() -> anyhow::Result<()> {
             db,
             bind,
             no_serve,
+            data_dir,
         } => {
             if cli.database_url.is_none() && std::env::var("TRUONGSO_DATABASE_URL").is_err() {
                 cfg.database_url = truongso_store::sqlite_url(&db);
             }
+            let data_dir = data_dir.unwrap_or_else(|| demo_data_dir(&cfg.database_url));
             if cfg.log_level == "info" {
                 cfg.log_level = "warn".into();
             }
@@ -326,15 +484,64 @@ async fn main() -> anyhow::Result<()> {
             let store = open(&cfg).await?;
             let summary = demo::seed(&store, &cfg.cipher()?, demo::DemoOptions { seed, learners }).await?;
             print_demo(&summary, t0.elapsed().as_secs_f64());
+            let public = format!("http://{}", bind.replace("0.0.0.0", "127.0.0.1"));
+            let creds =
+                match credentials::setup_demo(&store, &cfg, &cfg.cipher()?, &data_dir, &public).await? {
+                    Some((c, issued)) => {
+                        issued.print(&public);
+                        Some(c)
+                    }
+                    None => None,
+                };
             if no_serve {
                 return Ok(());
             }
-            serve(store, &cfg, &bind, |url| {
+            serve(store, &cfg, creds, &bind, |url| {
                 println!("\nMở trình duyệt tại / Open: {url}   (Ctrl+C để dừng / to stop)");
             })
             .await
         }
-        Cmd::Gradebook { .. } => unreachable!("handled before the configuration is loaded"),
+        Cmd::Gradebook { .. } | Cmd::Pki { .. } | Cmd::Verify { .. } => {
+            unreachable!("handled before the configuration is loaded")
+        }
+        Cmd::Witness {
+            bind,
+            db,
+            key,
+            name,
+            log,
+            init,
+        } => {
+            init_logs(&cfg);
+            let args = credentials::WitnessArgs {
+                bind,
+                db,
+                key,
+                name,
+                logs: log,
+                init,
+            };
+            match credentials::witness(args, shutdown()).await? {
+                0 => Ok(()),
+                code => std::process::exit(code),
+            }
+        }
+        Cmd::Ledger {
+            cmd: LedgerCmd::ExportTiles { dir },
+        } => {
+            let store = Store::connect(&cfg.database_url).await?;
+            let t0 = Instant::now();
+            let out = credentials::export_tiles(&store, &dir).await?;
+            println!(
+                "Đã ghi bản sao sổ cái vào {} (log mirror written): {} mục, {} tệp mới, {} tile đầy đủ giữ nguyên, {:.1} giây.",
+                dir.display(),
+                out.size,
+                out.written,
+                out.kept,
+                t0.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Cmd::Bench {
             cmd:
                 BenchCmd::Web {
@@ -535,6 +742,36 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Where the demo keeps its học bạ số files: beside its SQLite file, or per PostgreSQL database
+/// (two demo databases must never share a log key or a witness).
+fn demo_data_dir(database_url: &str) -> PathBuf {
+    if let Some(rest) = database_url.strip_prefix("sqlite://") {
+        let file = rest.split('?').next().unwrap_or(rest);
+        return std::path::Path::new(file)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| p.to_path_buf())
+            .unwrap_or_else(|| PathBuf::from("."));
+    }
+    let name = database_url
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or("db")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>();
+    PathBuf::from("./data").join(format!("demo-{name}"))
 }
 
 fn print_demo(s: &demo::DemoSummary, secs: f64) {
