@@ -312,15 +312,12 @@ pub(crate) async fn read_upload(st: &AppState, req: Request) -> Result<Upload, V
                 let name = name.to_string();
                 let text = field.text().await.map_err(|e| vec![multipart_error(st, e)])?;
                 if text.len() > 200 {
-                    errors.push(field_error(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        if name == "doc" { "doc" } else { "h" },
-                        if name == "doc" {
-                            "public.bad_doc_id"
-                        } else {
-                            "public.bad_hash"
-                        },
-                    ));
+                    let (field, code) = if name == "doc" {
+                        ("doc", "public.bad_doc_id")
+                    } else {
+                        ("h", "public.bad_hash")
+                    };
+                    errors.push(field_error(StatusCode::UNPROCESSABLE_ENTITY, field, code));
                     continue;
                 }
                 if name == "doc" {
