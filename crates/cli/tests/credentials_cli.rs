@@ -300,6 +300,11 @@ async fn demo_issues_and_verify_works_offline() {
         out.contains("hieutruong.thcs"),
         "the logins are printed too: {out}"
     );
+    // The second class waits for the demo's homeroom-teacher login, its teacher of record.
+    assert!(
+        out.contains("học bạ đang chờ ký trên trang /hoc-ba (waiting to be signed): GVCN gvcn.thcs →"),
+        "{out}"
+    );
     let out_dir = data.join("demo-hocba");
     let pdfs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
         .unwrap()

@@ -19,7 +19,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-use truongso_docs::credentials::pki::{PkiSpec, TestPki};
+use truongso_docs::credentials::pki::{Holder, IdentitySpec, KeyAlgorithm, PkiSpec, TestPki};
 use truongso_docs::credentials::trust::{CertSummary, summarize_certificate};
 use truongso_ledger::note::NoteVerifier;
 use truongso_store::credentials::{self as store_cred, NewIdentity};
@@ -34,6 +34,8 @@ pub const DEMO_ORIGIN: &str = "demo.truongso.local/hoc-ba";
 const WITNESS_NAME: &str = "witness.demo.truongso.local";
 const P12_PASSWORD: &str = "demo-truongso";
 const SCHOOL_YEAR: &str = "2025-2026";
+/// File stem of the login teacher's certificate.
+const LOGIN_CERT: &str = "gvcn-login";
 
 /// What the demo's issuance did, for the banner.
 #[derive(Debug, Clone)]
@@ -43,6 +45,8 @@ pub struct DemoIssued {
     pub issued: usize,
     pub open_class: Option<String>,
     pub opened: usize,
+    /// The login that signs the opened class as its homeroom teacher, if any.
+    pub open_gvcn: Option<String>,
     /// One issued document and its proof bundle.
     pub pdf: PathBuf,
     pub bundle: PathBuf,
@@ -76,6 +80,15 @@ struct People {
     /// The homeroom teacher of the issued class: (name, their login if any).
     gvcn_name: String,
     gvcn_user: Option<(Uuid, String)>,
+    /// The demo's homeroom-teacher login (`gvcn.thcs`) and its staff record: it becomes the
+    /// teacher of record of the opened class, so the signing pages have a GVCN to sign with.
+    login_gvcn: Option<LoginTeacher>,
+}
+
+struct LoginTeacher {
+    user_id: Uuid,
+    staff_id: Uuid,
+    name: String,
 }
 
 async fn people(store: &Store) -> anyhow::Result<Option<People>> {
@@ -106,6 +119,22 @@ async fn people(store: &Store) -> anyhow::Result<Option<People>> {
         Some(uid) => Some((uid, accounts::get_user(db, uid).await?.username)),
         None => None,
     };
+    let login_gvcn = match accounts::by_username(db, "gvcn.thcs").await? {
+        Some(u) => {
+            use sea_orm::{ColumnTrait, QueryFilter};
+            entity::staff::Entity::find()
+                .filter(entity::staff::Column::UserId.eq(u.id))
+                .filter(entity::staff::Column::SchoolId.eq(school.id))
+                .one(db)
+                .await?
+                .map(|st| LoginTeacher {
+                    user_id: u.id,
+                    staff_id: st.id,
+                    name: st.full_name,
+                })
+        }
+        None => None,
+    };
     Ok(Some(People {
         school_id: school.id,
         school: school.name,
@@ -115,12 +144,14 @@ async fn people(store: &Store) -> anyhow::Result<Option<People>> {
         open_class,
         gvcn_name,
         gvcn_user,
+        login_gvcn,
     }))
 }
 
 /// The PKI in `dir`, made if missing (reused otherwise: its certificates are what the
 /// identities and the trusted root already name). Returns the root's path and whether it was
-/// just made.
+/// just made. A PKI made before the login teacher's certificate existed has no `gvcn-login`:
+/// its root key is gone, so that identity is simply not registered.
 fn pki(dir: &Path, p: &People) -> anyhow::Result<(PathBuf, bool)> {
     let ready = [
         "ca.pem",
@@ -141,13 +172,20 @@ fn pki(dir: &Path, p: &People) -> anyhow::Result<(PathBuf, bool)> {
     } else {
         &p.gvcn_name
     };
-    let spec = PkiSpec {
-        // The demo needs only the three signers; the test extras cost key generation time.
+    let mut spec = PkiSpec {
+        // The demo needs only the signers; the test extras cost key generation time.
         tls_server: false,
         expired: false,
         untrusted: false,
         ..PkiSpec::school(&p.school, gvcn, &p.principal.display_name, P12_PASSWORD)
     };
+    if let Some(t) = &p.login_gvcn {
+        spec.identities.push(IdentitySpec {
+            name: LOGIN_CERT.into(),
+            holder: Holder::Person(t.name.clone()),
+            key: KeyAlgorithm::P256,
+        });
+    }
     let _ = std::fs::remove_dir_all(dir);
     let pki = TestPki::generate(dir, &spec).map_err(|e| anyhow::anyhow!("demo PKI: {e}"))?;
     Ok((pki.ca_pem, true))
@@ -255,7 +293,7 @@ pub async fn setup(
     };
     // Identities: the GVCN's own when a login teaches the class, else the school's; the
     // principal's own; the school's seal.
-    let ids: [(&str, &str, Option<Uuid>, &str); 3] = [
+    let mut ids: Vec<(&str, &str, Option<Uuid>, &str)> = vec![
         (
             "gvcn",
             "gvcn",
@@ -270,6 +308,10 @@ pub async fn setup(
         ),
         ("con_dau", "condau", None, p.school.as_str()),
     ];
+    let login_cert = pki_dir.join(format!("{LOGIN_CERT}.p12")).is_file();
+    if let Some(t) = p.login_gvcn.as_ref().filter(|_| login_cert) {
+        ids.push(("gvcn", LOGIN_CERT, Some(t.user_id), t.name.as_str()));
+    }
     let setup_actor = ActorRef::system("demo");
     for (role, file, user, subject) in ids {
         let have = store_cred::identity_for(db, cipher, p.school_id, role, user).await?;
@@ -327,6 +369,29 @@ pub async fn setup(
     if let Some(c) = &p.open_class {
         let docs = store_cred::for_class(db, c.id).await?;
         opened = if docs.is_empty() {
+            // The demo's homeroom-teacher login taught this class last year, unless a login
+            // already did: then `gvcn.thcs` signs it on the pages, as its teacher of record.
+            if let Some(t) = p.login_gvcn.as_ref().filter(|_| login_cert)
+                && store_cred::homeroom_user(db, c.id).await?.is_none()
+            {
+                let m = truongso_store::classes::model(db, c.id).await?;
+                truongso_store::classes::update(
+                    db,
+                    &setup_actor,
+                    c.id,
+                    truongso_store::classes::ClassInput {
+                        grade: m.grade.to_string(),
+                        name: m.name.clone(),
+                        homeroom_staff_id: Some(t.staff_id),
+                        multigrade: m.multigrade,
+                        specialist: m.specialist,
+                        boarding: m.boarding,
+                        two_sessions: m.two_sessions,
+                        capacity: m.capacity.map(|n| n.to_string()),
+                    },
+                )
+                .await?;
+            }
             web_cred::open_class(&state, &principal, c.id, p.issued_on)
                 .await?
                 .0
@@ -372,6 +437,13 @@ pub async fn setup(
             issued,
             open_class: p.open_class.as_ref().map(|c| c.name.clone()),
             opened,
+            open_gvcn: match &p.open_class {
+                Some(c) => match store_cred::homeroom_user(db, c.id).await? {
+                    Some(u) => Some(accounts::get_user(db, u).await?.username),
+                    None => None,
+                },
+                None => None,
+            },
             pdf,
             bundle: bundle_path,
             root_pem,
@@ -385,7 +457,7 @@ pub async fn setup(
                 .gvcn_user
                 .as_ref()
                 .map(|u| u.1.clone())
-                .unwrap_or_else(|| format!("{} (con dấu đơn vị / the school's identity)", p.school)),
+                .unwrap_or_else(|| format!("danh tính ký của {} (the school's own identity)", p.school)),
         },
     )))
 }
@@ -424,11 +496,18 @@ impl DemoIssued {
         );
         if let Some(c) = &self.open_class {
             println!(
-                "  Lớp {c}: {} học bạ đang chờ ký (GVCN → Hiệu trưởng → con dấu) trên trang /hoc-ba.",
-                self.opened
+                "  Lớp {c}: {} học bạ đang chờ ký trên trang /hoc-ba (waiting to be signed): GVCN {} → \
+                 Hiệu trưởng hieutruong.thcs → con dấu hieutruong.thcs.",
+                self.opened,
+                self.open_gvcn
+                    .as_deref()
+                    .unwrap_or("(chưa có tài khoản / no login)")
             );
         }
-        println!("  GVCN ký bằng (homeroom signer): {}", self.gvcn_signer);
+        println!(
+            "  GVCN lớp {} ký bằng (signed as homeroom teacher by): {}",
+            self.issued_class, self.gvcn_signer
+        );
         println!(
             "  Đơn vị chứng kiến mẫu (demo witness): {}/add-checkpoint",
             self.witness_url
