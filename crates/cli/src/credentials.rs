@@ -276,7 +276,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 /// `ORIGIN=VKEY`, or a bare vkey whose key name is the origin (as Trường Số logs are set up).
-/// The vkey's base64 may end in `=`, so a whole-argument vkey is tried first.
+/// A whole-argument vkey is tried first: a key name may itself contain `=`.
 pub fn parse_log_arg(arg: &str) -> anyhow::Result<(String, NoteVerifier)> {
     if let Ok(v) = NoteVerifier::from_vkey(arg.trim()) {
         return Ok((v.name().to_string(), v));
@@ -454,4 +454,47 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use truongso_ledger::note::NoteSigner;
+
+    #[test]
+    fn witness_key_files_round_trip_and_refuse_other_keys() {
+        let seed = [9u8; 32];
+        let text = witness_key_text("witness.sogd.example.vn", &seed).unwrap();
+        assert!(text.starts_with("PRIVATE+KEY+witness.sogd.example.vn+"), "{text}");
+        let signer = parse_witness_key(&format!("{text}\n")).unwrap();
+        let direct = CosignatureSigner::from_seed("witness.sogd.example.vn", &seed).unwrap();
+        assert_eq!(signer.vkey(), direct.vkey());
+        // A log's note key (type 0x01) is not a cosignature key.
+        let note_key = NoteSigner::from_seed("witness.sogd.example.vn", &seed)
+            .unwrap()
+            .private_key();
+        let err = parse_witness_key(&note_key).unwrap_err().to_string();
+        assert!(err.contains("cosignature/v1"), "{err}");
+        // The key id must match the key.
+        let mut parts: Vec<&str> = text.splitn(5, '+').collect();
+        parts[3] = "00000000";
+        assert!(parse_witness_key(&parts.join("+")).is_err());
+        assert!(parse_witness_key("PRIVATE+KEY+x").is_err());
+        assert!(witness_key_text("có dấu cách", &seed).is_err());
+    }
+
+    #[test]
+    fn log_arguments_with_and_without_origin() {
+        let log = NoteSigner::from_seed("hocba.sogd.example.vn/log", &[3u8; 32]).unwrap();
+        let vkey = log.vkey();
+        let (origin, v) = parse_log_arg(&vkey).unwrap();
+        assert_eq!(origin, "hocba.sogd.example.vn/log");
+        assert_eq!(v.vkey(), vkey);
+        let (origin, v) = parse_log_arg(&format!("other.example/log={vkey}")).unwrap();
+        assert_eq!(origin, "other.example/log");
+        assert_eq!(v.vkey(), vkey);
+        assert!(parse_log_arg("origin-only").is_err());
+        assert!(parse_log_arg("x=not-a-key").is_err());
+        assert!(parse_log_arg(&format!("={vkey}")).is_err(), "an empty origin");
+    }
 }
