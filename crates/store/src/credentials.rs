@@ -1330,9 +1330,10 @@ pub async fn van_bang_record<C: ConnectionTrait>(
     }
     let year = crate::school_years::get(db, input.school_year_id).await?;
     if decision_date < year.starts_on || decision_date > issued_on {
-        return Err(invalid(
-            "decision_date",
-            truongso_core::DomainError::DateRangeReversed,
+        return Err(Error::Conflict(
+            Msg::new("decision_date_outside")
+                .with("from", year.starts_on.format("%d/%m/%Y"))
+                .with("to", issued_on.format("%d/%m/%Y")),
         ));
     }
     let school = org::get(db, c.school_id).await?;

@@ -4,6 +4,8 @@
 //! action it declares. Anonymous callers are refused everywhere but public routes.
 
 mod common;
+#[path = "authz/credentials.rs"]
+mod credentials_cases;
 #[path = "authz/facilities.rs"]
 mod facilities_cases;
 #[path = "authz/gradebook.rs"]
@@ -72,6 +74,11 @@ struct Targets {
     /// The school year of K and K's homeroom teacher (a staff record of S).
     year_k: Uuid,
     staff_s: Uuid,
+    /// Two học bạ of K's learner (the child): one issued, one waiting for its homeroom teacher,
+    /// who is `homeroom_user` (K's homeroom staff record is linked to that account).
+    doc_issued: String,
+    doc_signing: String,
+    homeroom_user: Uuid,
 }
 
 fn can(a: &Actor, action: Action, r: Resource<'_>) -> bool {
@@ -888,6 +895,7 @@ fn cases(t: &Targets) -> Vec<Case> {
     v.extend(facilities_cases::cases(t));
     v.extend(health_cases::cases(t));
     v.extend(gradebook_cases::cases(t));
+    v.extend(credentials_cases::cases(t));
     v
 }
 
@@ -929,6 +937,61 @@ async fn fresh_grant(app: &TestApp, user: Uuid, school: Uuid) -> Uuid {
                 .id
         }
     }
+}
+
+/// A học bạ row of the class's learner made straight in the store (the app under test has no
+/// certificates or fonts): issued (three signatures and a log position) or still signing.
+async fn credential_doc(
+    app: &TestApp,
+    class: &truongso_store::classes::ClassSummary,
+    learner: Uuid,
+    issued: bool,
+) -> String {
+    use truongso_core::credentials::{DocKind, record};
+    use truongso_store::credentials::{self as cred, HOC_BA_ROLES, NewDoc, SignatureStep};
+    let db = &app.store().db;
+    let sys = ActorRef::system("test");
+    let mut r = [0u8; 10];
+    r[..8].copy_from_slice(&(Uuid::now_v7().as_u128() as u64).to_be_bytes());
+    let doc_id = record::doc_id(DocKind::HocBa, r);
+    let doc = cred::create(
+        db,
+        &sys,
+        NewDoc {
+            doc_id: &doc_id,
+            kind: DocKind::HocBa,
+            issuer_id: class.school_id,
+            learner_id: Some(learner),
+            school_year_id: Some(class.school_year_id),
+            class_id: Some(class.id),
+            record: b"{}",
+            pdf: b"%PDF-1.7 test",
+            first_role: HOC_BA_ROLES[0],
+            corrects: None,
+            diploma: None,
+        },
+    )
+    .await
+    .unwrap();
+    if issued {
+        let mut version = doc.version;
+        for role in HOC_BA_ROLES {
+            let step = SignatureStep {
+                role: role.into(),
+                signer: role.into(),
+                user_id: None,
+                cert_sha256: "00".into(),
+                at: chrono::Utc::now(),
+            };
+            version =
+                cred::record_signature(db, &sys, doc.id, version, step, b"%PDF-1.7 test", &HOC_BA_ROLES)
+                    .await
+                    .unwrap()
+                    .version;
+        }
+        cred::mark_issued(db, &sys, doc.id, 0, "00").await.unwrap();
+    }
+    doc_id
 }
 
 app_test!(every_route_every_role, async |app: &TestApp| {
@@ -991,6 +1054,9 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         classmate: Uuid::nil(),
         year_k: Uuid::nil(),
         staff_s: Uuid::nil(),
+        doc_issued: String::new(),
+        doc_signing: String::new(),
+        homeroom_user: Uuid::nil(),
     };
     let parent = accounts::by_username(db, "phuhuynh.thcs").await.unwrap().unwrap();
     let child = accounts::grants_of(db, parent.id).await.unwrap()[0]
@@ -1009,6 +1075,9 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         staff_s: k.homeroom_staff_id.unwrap(),
         child,
         classmate: pupils.iter().find(|l| l.id != child).unwrap().id,
+        doc_issued: credential_doc(app, &k, child, true).await,
+        doc_signing: credential_doc(app, &k, child, false).await,
+        homeroom_user: accounts::by_username(db, "gvcn.thcs").await.unwrap().unwrap().id,
         ..t
     };
     let all = cases(&t);

@@ -9,8 +9,8 @@
 
 use crate::AppState;
 use crate::api::{ApiJson, ApiResult};
-use crate::ctx::{Authed, Principal};
 use crate::credentials as service;
+use crate::ctx::{Authed, Principal};
 use crate::error::{AppError, AppResult};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -126,12 +126,11 @@ pub async fn identity(st: &AppState, p: &Principal, unit: Uuid, role: &str) -> A
     let role_name = i18n::t(Locale::Vi, &format!("credentials.role.{role}"));
     match found {
         None => Err(AppError::new(StatusCode::CONFLICT, "signing_identity_missing").with("role", role_name)),
-        Some(i) if i.not_after < chrono::Utc::now() => Err(AppError::new(
-            StatusCode::CONFLICT,
-            "signing_identity_expired",
-        )
-        .with("role", role_name)
-        .with("date", crate::view::datetime(&i.not_after))),
+        Some(i) if i.not_after < chrono::Utc::now() => {
+            Err(AppError::new(StatusCode::CONFLICT, "signing_identity_expired")
+                .with("role", role_name)
+                .with("date", crate::view::datetime(&i.not_after)))
+        }
         Some(i) => Ok(i),
     }
 }
@@ -139,10 +138,8 @@ pub async fn identity(st: &AppState, p: &Principal, unit: Uuid, role: &str) -> A
 /// Signs one document in `role` after checking turn, right and certificate.
 pub async fn sign_one(st: &AppState, p: &Principal, d: &DocCtx, role: &str) -> AppResult<Doc> {
     if d.doc.status != "signing" || d.doc.next_role.as_deref() != Some(role) {
-        return Err(AppError::new(StatusCode::CONFLICT, "credential_not_awaiting").with(
-            "role",
-            i18n::t(Locale::Vi, &format!("credentials.role.{role}")),
-        ));
+        return Err(AppError::new(StatusCode::CONFLICT, "credential_not_awaiting")
+            .with("role", i18n::t(Locale::Vi, &format!("credentials.role.{role}"))));
     }
     if !may_sign(p, d, role) {
         return Err(AppError::forbidden());
@@ -328,7 +325,13 @@ async fn run_batch(
     }
     let to_open: usize = classes
         .iter()
-        .map(|c| counts.get(&c.id).copied().unwrap_or(0).saturating_sub(already.get(&c.id).copied().unwrap_or(0)))
+        .map(|c| {
+            counts
+                .get(&c.id)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(already.get(&c.id).copied().unwrap_or(0))
+        })
         .sum();
     // The certificates the caller signs with: a missing one is reported once, and its role is
     // left for later rather than failing every document.
@@ -428,7 +431,9 @@ async fn run_batch(
                 .unwrap_or(false);
             let place = format!(
                 "{} — {}",
-                d.class_id.and_then(|c| names.get(&c).cloned()).unwrap_or_default(),
+                d.class_id
+                    .and_then(|c| names.get(&c).cloned())
+                    .unwrap_or_default(),
                 d.doc_id
             );
             let ctx = DocCtx {
@@ -604,7 +609,13 @@ pub async fn class_rows(st: &AppState, class_id: Uuid) -> AppResult<Vec<(Uuid, S
     let latest = store_cred::latest_per_learner(&docs);
     let mut rows: Vec<(Uuid, String, Option<Doc>)> = results
         .iter()
-        .map(|r| (r.learner_id, r.full_name.clone(), latest.get(&r.learner_id).map(|d| (*d).clone())))
+        .map(|r| {
+            (
+                r.learner_id,
+                r.full_name.clone(),
+                latest.get(&r.learner_id).map(|d| (*d).clone()),
+            )
+        })
         .collect();
     // A document whose learner's result has since gone (moved class) still shows.
     for (l, d) in &latest {
@@ -759,7 +770,10 @@ pub fn check_copy(purpose: &str, recipient: Option<&str>) -> AppResult<(&'static
             ));
         }
         if r.chars().any(char::is_control) {
-            return Err(AppError::invalid("recipient", truongso_core::DomainError::InvalidCharacters));
+            return Err(AppError::invalid(
+                "recipient",
+                truongso_core::DomainError::InvalidCharacters,
+            ));
         }
     }
     Ok((purpose, recipient))
@@ -891,7 +905,11 @@ pub async fn registries(st: &AppState, p: &Principal) -> AppResult<Vec<OrgUnit>>
 }
 
 /// The registry the caller asked for (or their first), authorised.
-pub async fn registry_for(st: &AppState, p: &Principal, asked: Option<Uuid>) -> AppResult<(OrgUnit, Vec<OrgUnit>)> {
+pub async fn registry_for(
+    st: &AppState,
+    p: &Principal,
+    asked: Option<Uuid>,
+) -> AppResult<(OrgUnit, Vec<OrgUnit>)> {
     let all = registries(st, p).await?;
     let unit = match asked {
         Some(id) => {
@@ -976,7 +994,8 @@ impl From<DiplomaBody> for store_cred::DiplomaInput {
 /// the diploma there.
 pub async fn open_diploma(st: &AppState, p: &Principal, input: &store_cred::DiplomaInput) -> AppResult<Doc> {
     // The learner's school that year (they may have moved on since) decides the Sở.
-    let Some(school_id) = store_cred::result_school(&st.store.db, input.learner_id, input.school_year_id).await?
+    let Some(school_id) =
+        store_cred::result_school(&st.store.db, input.learner_id, input.school_year_id).await?
     else {
         // Say nothing about a learner to a caller who keeps no registry at all.
         if registries(st, p).await?.is_empty() {
@@ -985,7 +1004,9 @@ pub async fn open_diploma(st: &AppState, p: &Principal, input: &store_cred::Dipl
         return Err(AppError::new(StatusCode::CONFLICT, "not_a_graduate"));
     };
     let school = org::get(&st.store.db, school_id).await?;
-    let so = department_of(st, &school).await?.ok_or_else(AppError::forbidden)?;
+    let so = department_of(st, &school)
+        .await?
+        .ok_or_else(AppError::forbidden)?;
     p.require(Action::ManageDiplomas, Resource::OrgUnit(&so.path))?;
     Ok(service::open_diploma(st, &p.actor_ref(), input, crate::today()).await?)
 }

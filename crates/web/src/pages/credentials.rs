@@ -30,7 +30,9 @@ use truongso_core::credentials::DocKind;
 use truongso_core::credentials::record::Record;
 use truongso_core::i18n::Locale;
 use truongso_core::org::OrgKind;
-use truongso_docs::credentials::signer::{Pkcs11Signer, Pkcs12Signer, RemoteSigner, RemoteSignerConfig, Signer};
+use truongso_docs::credentials::signer::{
+    Pkcs11Signer, Pkcs12Signer, RemoteSigner, RemoteSignerConfig, Signer,
+};
 use truongso_docs::credentials::trust::ChainStatus;
 use truongso_store::credentials::{self as store_cred, Doc, HOC_BA_ROLES, NewIdentity};
 use truongso_store::org::{self, OrgUnit};
@@ -40,7 +42,12 @@ pub(crate) fn routes(b: Builder) -> Builder {
     use Access::{Act, SignedIn};
     use Action::*;
     b.add("GET", "/hoc-ba", SignedIn, get(index))
-        .add("GET", "/hoc-ba/lop/{class_id}", Act(ViewCredentials), get(class_page))
+        .add(
+            "GET",
+            "/hoc-ba/lop/{class_id}",
+            Act(ViewCredentials),
+            get(class_page),
+        )
         .add(
             "POST",
             "/hoc-ba/lop/{class_id}/mo",
@@ -53,8 +60,18 @@ pub(crate) fn routes(b: Builder) -> Builder {
             Act(ViewCredentials),
             post(sign_all),
         )
-        .add("POST", "/hoc-ba/phat-hanh", Act(IssueCredentials), post(start_batch))
-        .add("GET", "/hoc-ba/tac-vu/{id}", Act(IssueCredentials), get(batch_page))
+        .add(
+            "POST",
+            "/hoc-ba/phat-hanh",
+            Act(IssueCredentials),
+            post(start_batch),
+        )
+        .add(
+            "GET",
+            "/hoc-ba/tac-vu/{id}",
+            Act(IssueCredentials),
+            get(batch_page),
+        )
         .add(
             "GET",
             "/hoc-ba/chu-ky-so",
@@ -146,8 +163,18 @@ pub(crate) fn routes(b: Builder) -> Builder {
             Act(IssueCredentials),
             get(api::status),
         )
-        .add("GET", "/api/v1/diplomas", Act(ManageDiplomas), get(api::list_diplomas))
-        .add("POST", "/api/v1/diplomas", Act(ManageDiplomas), post(api::create_diploma))
+        .add(
+            "GET",
+            "/api/v1/diplomas",
+            Act(ManageDiplomas),
+            get(api::list_diplomas),
+        )
+        .add(
+            "POST",
+            "/api/v1/diplomas",
+            Act(ManageDiplomas),
+            post(api::create_diploma),
+        )
 }
 
 fn role_label(t: Tr, role: &str) -> String {
@@ -166,7 +193,10 @@ fn flash_error(back: &str, locale: Locale, e: AppError) -> Response {
             "error",
             "error.invalid_field",
             vec![
-                ("field", Tr(locale).s(&format!("credentials.field.{f}")).to_string()),
+                (
+                    "field",
+                    Tr(locale).s(&format!("credentials.field.{f}")).to_string(),
+                ),
                 ("message", crate::api::message(locale, &e)),
             ],
         ),
@@ -243,7 +273,9 @@ fn doc_title(t: Tr, record: Option<&Record>) -> String {
         Some(Record::HocBa(h)) => t
             .f("credentials.ui.hoc_ba_title", "year", &h.school_year)
             .replace("{class}", &h.class_name),
-        Some(Record::VanBang(v)) => t.s(&format!("credentials.diploma_type.{}", v.diploma_type)).to_string(),
+        Some(Record::VanBang(v)) => t
+            .s(&format!("credentials.diploma_type.{}", v.diploma_type))
+            .to_string(),
         None => String::new(),
     }
 }
@@ -266,7 +298,7 @@ async fn years_of(
         .into_iter()
         .filter(|y| with.contains(&y.id))
         .collect();
-    years.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
+    years.sort_by_key(|y| std::cmp::Reverse(y.starts_on));
     let today = crate::today();
     let chosen = match asked {
         Some(y) if years.iter().any(|x| x.id == y) => Some(y),
@@ -322,7 +354,8 @@ pub async fn index(
         .map(|c| c.id)
         .collect();
     for g in &p.actor.grants {
-        if let (Scope::Class { class_id, .. }, truongso_core::auth::Role::HomeroomTeacher) = (&g.scope, g.role)
+        if let (Scope::Class { class_id, .. }, truongso_core::auth::Role::HomeroomTeacher) =
+            (&g.scope, g.role)
             && !mine.contains(class_id)
         {
             mine.push(*class_id);
@@ -493,10 +526,15 @@ pub async fn class_page(
     let mut not_opened = 0;
     for (i, (_, name, d)) in data.into_iter().enumerate() {
         let state = status_key(d.as_ref());
-        if d.as_ref().is_none_or(|d| !matches!(d.status.as_str(), "signing" | "issued")) {
+        if d.as_ref()
+            .is_none_or(|d| !matches!(d.status.as_str(), "signing" | "issued"))
+        {
             not_opened += 1;
         }
-        let next = d.as_ref().and_then(|d| d.next_role.clone()).filter(|_| state.starts_with("awaiting"));
+        let next = d
+            .as_ref()
+            .and_then(|d| d.next_role.clone())
+            .filter(|_| state.starts_with("awaiting"));
         let sign_role = next.clone().filter(|r| roles.contains(&r.as_str()));
         if sign_role.as_deref().is_some_and(|r| usable.contains(&r)) {
             sign_all += 1;
@@ -613,7 +651,12 @@ pub async fn sign_all(
                 ("reason", crate::api::message(ctx.locale, &e)),
             ],
         )),
-        None if signed == 0 => Ok(flash_redirect(&back, "info", "credentials.ui.nothing_to_sign", vec![])),
+        None if signed == 0 => Ok(flash_redirect(
+            &back,
+            "info",
+            "credentials.ui.nothing_to_sign",
+            vec![],
+        )),
         None => Ok(flash_redirect(
             &back,
             "success",
@@ -696,11 +739,17 @@ fn facts_of(t: Tr, record: Option<&Record>) -> (String, Vec<(String, String)>) {
         Some(Record::HocBa(h)) => (
             h.learner.full_name.clone(),
             vec![
-                (t.s("credentials.ui.date_of_birth").into(), ymd(&h.learner.date_of_birth)),
+                (
+                    t.s("credentials.ui.date_of_birth").into(),
+                    ymd(&h.learner.date_of_birth),
+                ),
                 (t.s("credentials.ui.school").into(), h.issuer.name.clone()),
                 (t.s("credentials.ui.school_year").into(), h.school_year.clone()),
                 (t.s("credentials.ui.class").into(), h.class_name.clone()),
-                (t.s("credentials.ui.homeroom_teacher").into(), h.homeroom_teacher.clone()),
+                (
+                    t.s("credentials.ui.homeroom_teacher").into(),
+                    h.homeroom_teacher.clone(),
+                ),
                 (t.s("credentials.ui.principal").into(), h.principal.clone()),
                 (t.s("credentials.ui.issued_on").into(), ymd(&h.issued_on)),
             ],
@@ -708,11 +757,17 @@ fn facts_of(t: Tr, record: Option<&Record>) -> (String, Vec<(String, String)>) {
         Some(Record::VanBang(v)) => (
             v.learner.full_name.clone(),
             vec![
-                (t.s("credentials.ui.date_of_birth").into(), ymd(&v.learner.date_of_birth)),
+                (
+                    t.s("credentials.ui.date_of_birth").into(),
+                    ymd(&v.learner.date_of_birth),
+                ),
                 (t.s("credentials.field.serial").into(), v.serial.clone()),
                 (t.s("credentials.field.register_no").into(), v.register_no.clone()),
                 (t.s("credentials.ui.school").into(), v.school_name.clone()),
-                (t.s("credentials.ui.graduation_year").into(), v.graduation_year.to_string()),
+                (
+                    t.s("credentials.ui.graduation_year").into(),
+                    v.graduation_year.to_string(),
+                ),
                 (
                     t.s("credentials.field.classification").into(),
                     v.classification
@@ -769,7 +824,9 @@ pub async fn document(
     let mut copies = vec![];
     for c in store_cred::copies(db, d.doc.id).await? {
         copies.push(CopyRow {
-            purpose: t.s(&format!("credentials.copy_purpose.{}", c.purpose)).to_string(),
+            purpose: t
+                .s(&format!("credentials.copy_purpose.{}", c.purpose))
+                .to_string(),
             recipient: c.recipient.unwrap_or_default(),
             by: user_name(&st, c.issued_by).await,
             at: datetime(&c.issued_at),
@@ -788,7 +845,10 @@ pub async fn document(
     let path = &d.issuer.path;
     let issued = d.doc.status == "issued";
     let back = match (d.doc.kind, d.doc.class_id) {
-        (DocKind::HocBa, Some(c)) => Some((format!("/hoc-ba/lop/{c}"), t.s("credentials.ui.back_to_class").to_string())),
+        (DocKind::HocBa, Some(c)) => Some((
+            format!("/hoc-ba/lop/{c}"),
+            t.s("credentials.ui.back_to_class").to_string(),
+        )),
         (DocKind::VanBang, _) if p.can(Action::ManageDiplomas, Resource::OrgUnit(path)) => Some((
             format!("/van-bang?so={}", d.issuer.id),
             t.s("credentials.ui.back_to_registry").to_string(),
@@ -826,16 +886,28 @@ pub async fn document(
         corrected_by,
         copies,
         can_revoke: issued && p.can(revoke_action(d.doc.kind), Resource::OrgUnit(path)),
-        can_correct: issued && d.doc.kind == DocKind::HocBa && p.can(Action::RevokeCredential, Resource::OrgUnit(path)),
+        can_correct: issued
+            && d.doc.kind == DocKind::HocBa
+            && p.can(Action::RevokeCredential, Resource::OrgUnit(path)),
         can_copy: issued && p.can(copy_action(d.doc.kind), Resource::OrgUnit(path)),
         issued: d.doc.leaf_index.is_some(),
         reasons: truongso_core::credentials::event::REVOKE_REASONS
             .iter()
-            .map(|r| (r.to_string(), t.s(&format!("credentials.revoke_reason.{r}")).to_string()))
+            .map(|r| {
+                (
+                    r.to_string(),
+                    t.s(&format!("credentials.revoke_reason.{r}")).to_string(),
+                )
+            })
             .collect(),
         purposes: truongso_core::credentials::event::COPY_PURPOSES
             .iter()
-            .map(|r| (r.to_string(), t.s(&format!("credentials.copy_purpose.{r}")).to_string()))
+            .map(|r| {
+                (
+                    r.to_string(),
+                    t.s(&format!("credentials.copy_purpose.{r}")).to_string(),
+                )
+            })
             .collect(),
         back,
         sha256_data: d.doc.sha256_data.clone(),
@@ -1118,7 +1190,9 @@ pub async fn batch_page(
         l: Layout::titled(&ctx, "credentials.ui.batch_title"),
         id,
         running,
-        status: Tr(ctx.locale).s(&format!("credentials.job.{}", b.status)).to_string(),
+        status: Tr(ctx.locale)
+            .s(&format!("credentials.job.{}", b.status))
+            .to_string(),
         percent: if running {
             (b.done * 100).checked_div(b.total).unwrap_or(0).min(100)
         } else {
@@ -1189,7 +1263,10 @@ async fn identity_unit(st: &AppState, p: &Principal, asked: Option<Uuid>) -> App
             p.require(Action::ManageSigningIdentities, Resource::OrgUnit(&u.path))?;
             Ok(Some(u))
         }
-        None => Ok(identity_units(st, p).await?.into_iter().next()),
+        None => match identity_units(st, p).await?.into_iter().next() {
+            Some(u) => Ok(Some(u)),
+            None => Err(AppError::forbidden()),
+        },
     }
 }
 
@@ -1219,7 +1296,9 @@ pub async fn identities(
             rows.push(IdentityView {
                 id: i.id,
                 role: role_label(t, &i.role),
-                holder: i.user_name.unwrap_or_else(|| t.s("credentials.ui.holder_unit").to_string()),
+                holder: i
+                    .user_name
+                    .unwrap_or_else(|| t.s("credentials.ui.holder_unit").to_string()),
                 subject: i.subject,
                 expired: i.not_after < now,
                 not_after: datetime(&i.not_after),
@@ -1232,9 +1311,13 @@ pub async fn identities(
             .collect();
         holders.push(("unit".to_string(), t.s("credentials.ui.holder_unit").to_string()));
         let (users, _) =
-            truongso_store::accounts::list_users(&st.store.db, std::slice::from_ref(&u.path), "", 500, 0).await?;
+            truongso_store::accounts::list_users(&st.store.db, std::slice::from_ref(&u.path), "", 500, 0)
+                .await?;
         for user in users {
-            holders.push((user.id.to_string(), format!("{} ({})", user.display_name, user.username)));
+            holders.push((
+                user.id.to_string(),
+                format!("{} ({})", user.display_name, user.username),
+            ));
         }
     }
     Ok(page(&IdentitiesPage {
@@ -1263,16 +1346,23 @@ async fn holder_of(st: &AppState, unit: &OrgUnit, role: &str, raw: &str) -> AppR
     }
     if role == "con_dau" {
         // The seal is the school's own certificate, never a person's.
-        return Err(AppError::invalid("holder", truongso_core::DomainError::UnknownCode));
+        return Err(AppError::invalid(
+            "holder",
+            truongso_core::DomainError::UnknownCode,
+        ));
     }
-    let id = Uuid::parse_str(raw).map_err(|_| AppError::invalid("holder", truongso_core::DomainError::UnknownCode))?;
+    let id = Uuid::parse_str(raw)
+        .map_err(|_| AppError::invalid("holder", truongso_core::DomainError::UnknownCode))?;
     let grants = truongso_store::accounts::grants_of(&st.store.db, id).await?;
     let inside = grants
         .iter()
         .filter_map(|g| g.grant())
         .any(|g| g.scope.anchor().is_within(&unit.path) || unit.path.is_within(g.scope.anchor()));
     if !inside {
-        return Err(AppError::invalid("holder", truongso_core::DomainError::UnknownCode));
+        return Err(AppError::invalid(
+            "holder",
+            truongso_core::DomainError::UnknownCode,
+        ));
     }
     Ok(Some(id))
 }
@@ -1283,9 +1373,9 @@ fn check_certificate(
     c: &crate::credentials::Credentials,
     ders: &[Vec<u8>],
 ) -> AppResult<truongso_docs::credentials::trust::CertSummary> {
-    let leaf = ders
-        .first()
-        .ok_or_else(|| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "certificate_invalid").with("detail", "—"))?;
+    let leaf = ders.first().ok_or_else(|| {
+        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "certificate_invalid").with("detail", "—")
+    })?;
     let others: Vec<&[u8]> = ders[1..].iter().map(Vec::as_slice).collect();
     let report = c.trust.verify_chain(leaf, &others, chrono::Utc::now());
     match report.status {
@@ -1294,21 +1384,27 @@ fn check_certificate(
             .first()
             .cloned()
             .ok_or_else(|| AppError::internal("trusted path without certificates")),
-        ChainStatus::Expired { subject, not_after } => {
-            Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "certificate_expired")
-                .with("subject", subject)
-                .with("date", datetime(&not_after)))
-        }
+        ChainStatus::Expired { subject, not_after } => Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "certificate_expired",
+        )
+        .with("subject", subject)
+        .with("date", datetime(&not_after))),
         ChainStatus::NotYetValid { subject, not_before } => Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "certificate_not_yet_valid",
         )
         .with("subject", subject)
         .with("date", datetime(&not_before))),
-        ChainStatus::UntrustedRoot { top_subject } => {
-            Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "certificate_untrusted").with("subject", top_subject))
-        }
-        other => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "certificate_invalid").with("detail", other.code())),
+        ChainStatus::UntrustedRoot { top_subject } => Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "certificate_untrusted",
+        )
+        .with("subject", top_subject)),
+        other => Err(
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "certificate_invalid")
+                .with("detail", other.code()),
+        ),
     }
 }
 
@@ -1415,8 +1511,18 @@ fn identities_back(unit: Option<Uuid>) -> String {
 pub async fn add_pkcs12(
     State(st): State<AppState>,
     Authed { ctx, p }: Authed,
-    mut form: Multipart,
+    Query(q): Query<UnitQuery>,
+    req: axum::extract::Request,
 ) -> AppResult<Response> {
+    // The unit is in the query so it is authorised before the body is read.
+    let unit_id = crate::pages::parse_uuid(&q.unit, "unit")?
+        .ok_or_else(|| AppError::invalid("unit", truongso_core::DomainError::Required))?;
+    let unit = identity_unit(&st, &p, Some(unit_id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut form = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st)
+        .await
+        .map_err(|e| AppError::bad_request("malformed_form").with("detail", e.body_text()))?;
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut file: Option<Vec<u8>> = None;
     while let Some(field) = form
@@ -1435,14 +1541,17 @@ pub async fn add_pkcs12(
             fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
         }
     }
-    let unit_id = crate::pages::parse_uuid(&fields.get("unit").cloned(), "unit")?
-        .ok_or_else(|| AppError::invalid("unit", truongso_core::DomainError::Required))?;
-    let unit = identity_unit(&st, &p, Some(unit_id)).await?.ok_or_else(AppError::not_found)?;
     let back = identities_back(Some(unit.id));
     let r = async {
         let c = creds(&st)?;
         let role = fields.get("role").cloned().unwrap_or_default();
-        let holder = holder_of(&st, &unit, role.trim(), fields.get("holder").map_or("", String::as_str)).await?;
+        let holder = holder_of(
+            &st,
+            &unit,
+            role.trim(),
+            fields.get("holder").map_or("", String::as_str),
+        )
+        .await?;
         let file = file
             .filter(|f| !f.is_empty())
             .ok_or_else(|| AppError::invalid("file", truongso_core::DomainError::Required))?;
@@ -1470,7 +1579,12 @@ pub async fn add_pkcs12(
             },
         )
         .await?;
-        Ok(flash_redirect(&back, "success", "credentials.ui.identity_added", vec![]))
+        Ok(flash_redirect(
+            &back,
+            "success",
+            "credentials.ui.identity_added",
+            vec![],
+        ))
     }
     .await;
     done_or_flash(&back, ctx.locale, r)
@@ -1518,7 +1632,9 @@ pub async fn add_pkcs11(
 ) -> AppResult<Response> {
     let unit_id = crate::pages::parse_uuid(&Some(f.unit.clone()), "unit")?
         .ok_or_else(|| AppError::invalid("unit", truongso_core::DomainError::Required))?;
-    let unit = identity_unit(&st, &p, Some(unit_id)).await?.ok_or_else(AppError::not_found)?;
+    let unit = identity_unit(&st, &p, Some(unit_id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let back = identities_back(Some(unit.id));
     let r = async {
         let c = creds(&st)?;
@@ -1553,7 +1669,12 @@ pub async fn add_pkcs11(
             },
         )
         .await?;
-        Ok(flash_redirect(&back, "success", "credentials.ui.identity_added", vec![]))
+        Ok(flash_redirect(
+            &back,
+            "success",
+            "credentials.ui.identity_added",
+            vec![],
+        ))
     }
     .await;
     done_or_flash(&back, ctx.locale, r)
@@ -1578,7 +1699,9 @@ pub async fn add_remote(
 ) -> AppResult<Response> {
     let unit_id = crate::pages::parse_uuid(&Some(f.unit.clone()), "unit")?
         .ok_or_else(|| AppError::invalid("unit", truongso_core::DomainError::Required))?;
-    let unit = identity_unit(&st, &p, Some(unit_id)).await?.ok_or_else(AppError::not_found)?;
+    let unit = identity_unit(&st, &p, Some(unit_id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let back = identities_back(Some(unit.id));
     let r = async {
         let c = creds(&st)?;
@@ -1588,7 +1711,10 @@ pub async fn add_remote(
             return Err(AppError::invalid("url", truongso_core::DomainError::Required));
         }
         if !url.starts_with("https://") || url.len() > 500 {
-            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "remote_url_https"));
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "remote_url_https",
+            ));
         }
         let key_id = blank(&Some(f.key_id.clone()))
             .ok_or_else(|| AppError::invalid("key_id", truongso_core::DomainError::Required))?;
@@ -1602,10 +1728,11 @@ pub async fn add_remote(
             timeout: std::time::Duration::from_secs(300),
             poll: std::time::Duration::from_secs(2),
         };
-        let chain = tokio::task::spawn_blocking(move || RemoteSigner::new(config).and_then(|s| chain_der(&s)))
-            .await
-            .map_err(AppError::internal)?
-            .map_err(signer_error)?;
+        let chain =
+            tokio::task::spawn_blocking(move || RemoteSigner::new(config).and_then(|s| chain_der(&s)))
+                .await
+                .map_err(AppError::internal)?
+                .map_err(signer_error)?;
         let cert = check_certificate(&c, &chain)?;
         let mut cfg = serde_json::json!({ "url": url, "key_id": key_id });
         if let Some(pem) = &ca {
@@ -1625,7 +1752,12 @@ pub async fn add_remote(
             },
         )
         .await?;
-        Ok(flash_redirect(&back, "success", "credentials.ui.identity_added", vec![]))
+        Ok(flash_redirect(
+            &back,
+            "success",
+            "credentials.ui.identity_added",
+            vec![],
+        ))
     }
     .await;
     done_or_flash(&back, ctx.locale, r)
@@ -1637,7 +1769,9 @@ pub async fn retire_identity(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let unit_id = store_cred::identity_unit(&st.store.db, id).await?;
-    let unit = identity_unit(&st, &p, Some(unit_id)).await?.ok_or_else(AppError::not_found)?;
+    let unit = identity_unit(&st, &p, Some(unit_id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
     store_cred::deactivate_identity(&st.store.db, &p.actor_ref(), id).await?;
     Ok(flash_redirect(
         &identities_back(Some(unit.id)),
@@ -1688,7 +1822,10 @@ pub async fn registry(
     let (unit, units) = api::registry_for(&st, &p, asked).await?;
     let query = q.q.trim().to_string();
     if query.chars().count() > 100 {
-        return Err(AppError::invalid("q", truongso_core::DomainError::TooLong { max: 100 }));
+        return Err(AppError::invalid(
+            "q",
+            truongso_core::DomainError::TooLong { max: 100 },
+        ));
     }
     let entries = store_cred::diplomas(&st.store.db, unit.id, &query, 200).await?;
     let ymd = |s: &str| {
@@ -1702,10 +1839,26 @@ pub async fn registry(
             doc_id: e.doc.doc_id.clone(),
             serial: e.serial.clone(),
             register_no: e.register_no.clone(),
-            name: e.record.as_ref().map(|r| r.learner.full_name.clone()).unwrap_or_default(),
-            date_of_birth: e.record.as_ref().map(|r| ymd(&r.learner.date_of_birth)).unwrap_or_default(),
-            school: e.record.as_ref().map(|r| r.school_name.clone()).unwrap_or_default(),
-            year: e.record.as_ref().map(|r| r.graduation_year.to_string()).unwrap_or_default(),
+            name: e
+                .record
+                .as_ref()
+                .map(|r| r.learner.full_name.clone())
+                .unwrap_or_default(),
+            date_of_birth: e
+                .record
+                .as_ref()
+                .map(|r| ymd(&r.learner.date_of_birth))
+                .unwrap_or_default(),
+            school: e
+                .record
+                .as_ref()
+                .map(|r| r.school_name.clone())
+                .unwrap_or_default(),
+            year: e
+                .record
+                .as_ref()
+                .map(|r| r.graduation_year.to_string())
+                .unwrap_or_default(),
             status: status_label(t, status_key(Some(&e.doc))),
         })
         .collect();
@@ -1795,7 +1948,9 @@ async fn render_new_diploma(
                     name: g.full_name,
                     date_of_birth: date(&g.date_of_birth),
                     class_name: g.class_name,
-                    kind: t.s(&format!("credentials.diploma_type.{}", g.diploma_type)).to_string(),
+                    kind: t
+                        .s(&format!("credentials.diploma_type.{}", g.diploma_type))
+                        .to_string(),
                     doc: g
                         .diploma
                         .as_ref()
@@ -1835,7 +1990,12 @@ async fn render_new_diploma(
             errors,
             classifications: store_cred::DIPLOMA_CLASSIFICATIONS
                 .iter()
-                .map(|c| (c.to_string(), t.s(&format!("credentials.classification.{c}")).to_string()))
+                .map(|c| {
+                    (
+                        c.to_string(),
+                        t.s(&format!("credentials.classification.{c}")).to_string(),
+                    )
+                })
                 .collect(),
         },
     ))
@@ -1854,6 +2014,10 @@ pub async fn create_diploma(
     Authed { ctx, p }: Authed,
     PageForm(f): PageForm<DiplomaForm>,
 ) -> AppResult<Response> {
+    // Someone who keeps no registry learns nothing from the form's validation.
+    if api::registries(&st, &p).await?.is_empty() {
+        return Err(AppError::forbidden());
+    }
     let learner_id = crate::pages::parse_uuid(&Some(f.learner.clone()), "learner")?
         .ok_or_else(|| AppError::invalid("learner", truongso_core::DomainError::Required))?;
     let school_year_id = crate::pages::parse_uuid(&Some(f.year.clone()), "year")?
