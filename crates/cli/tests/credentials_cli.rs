@@ -645,6 +645,48 @@ async fn demo_issues_and_verify_works_offline() {
     let (code, _) = demo.verify(&pdf, &tiles);
     assert_eq!(code, 0);
 
+    // The same over HTTP from the real server (`serve` on the demo's database, its log key and
+    // origin from the configuration): /log/checkpoint and /log/tile/… read in full.
+    let mut server = cmd(&cwd, &["serve", "--bind", "127.0.0.1:0"])
+        .env("TRUONGSO_DATABASE_URL", &demo.db_url)
+        .env("TRUONGSO_CREDENTIALS_DIR", &creds)
+        .env("TRUONGSO_LEDGER_ORIGIN", "demo.truongso.local/hoc-ba")
+        .env("TRUONGSO_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let base = BufReader::new(server.stdout.take().unwrap())
+        .lines()
+        .map(|l| l.unwrap())
+        .find_map(|l| l.find("http://").map(|i| l[i..].trim().to_string()))
+        .expect("the server prints its address");
+    let (code, v) = demo.verify(&pdf, &["--bundle", &s(&demo.bundle), "--url", &base]);
+    let (code2, v2) = demo.verify(&pdf, &["--url", &base]);
+    let (code3, v3) = demo.verify(
+        &pdf,
+        &["--bundle", &s(&demo.bundle), "--url", "http://127.0.0.1:9"],
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code, 1);
+    assert_eq!(failed(&v), ["revoked"], "{v:#}");
+    assert_eq!(remarks(&v), ["mirror_ok"]);
+    assert!(
+        v["remarks"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{base}/log")),
+        "{v:#}"
+    );
+    // Without the holder's bundle the proof comes from the log itself.
+    assert_eq!(code2, 1);
+    assert_eq!(failed(&v2), ["revoked"], "{v2:#}");
+    // Nobody answering: the standing is unknown, said so.
+    assert_eq!(code3, 1);
+    assert_eq!(failed(&v3), ["status_unknown"], "{v3:#}");
+    assert_eq!(remarks(&v3), ["mirror_unreadable"]);
+
     // The witness refuses a forged checkpoint (size edited: the log's signature fails).
     let forged_note = note.replacen(&format!("\n{}\n", size + 1), &format!("\n{}\n", size + 2), 1);
     let r = reqwest::Client::new()
