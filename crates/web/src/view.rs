@@ -178,6 +178,15 @@ pub fn nav_for(ctx: &ReqCtx) -> Vec<NavItem> {
     if teaches || any(Action::ViewMarks) || any(Action::ManageGradebook) {
         items.push(("/gradebook", "nav.gradebook"));
     }
+    let keeps_class_or_family = p.actor.grants.iter().any(|g| {
+        matches!(
+            g.scope,
+            truongso_core::auth::Scope::Class { .. } | truongso_core::auth::Scope::Child { .. }
+        )
+    });
+    if keeps_class_or_family || any(Action::ViewCredentials) {
+        items.push(("/hoc-ba", "nav.credentials"));
+    }
     if any(Action::ViewStaff) {
         items.push(("/staff", "nav.staff"));
     }
