@@ -565,7 +565,9 @@ async fn ask_witness(
     anyhow::bail!("the witness kept changing its size")
 }
 
-/// A proof bundle for leaf `index` under the newest checkpoint that contains it.
+/// A proof bundle for leaf `index` under the newest checkpoint that contains it. The leaf's
+/// event travels in `extra`, so a holder can verify with the bundle alone (the verifier hashes
+/// it and checks inclusion; `extra` itself is trusted only through that check).
 pub async fn proof_bundle(state: &AppState, index: u64) -> Result<Option<TlogProof>, Error> {
     let db = &state.store.db;
     let Some((size, note)) = ledger::latest_checkpoint(db).await? else {
@@ -575,8 +577,9 @@ pub async fn proof_bundle(state: &AppState, index: u64) -> Result<Option<TlogPro
         return Ok(None);
     }
     let path = ledger::inclusion_proof(db, size, index).await?;
+    let leaf = ledger::leaf(db, index).await?;
     Ok(Some(TlogProof {
-        extra: None,
+        extra: leaf,
         index,
         path,
         checkpoint: note,
