@@ -1062,3 +1062,239 @@ async fn diplomas_sqlite() {
 async fn diplomas_postgres() {
     diploma_flow(Backend::Postgres).await;
 }
+
+// ------------------------------------------------------------------ a PKCS#11 token
+
+const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const TOKEN: &str = "truongso-web-test";
+const TOKEN_PIN: &str = "246810";
+
+fn run_ok(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{cmd:?}: {text}");
+    text
+}
+
+/// Runs the PKCS#11 flow in a child process of this test binary: SoftHSM reads `SOFTHSM2_CONF`
+/// once per process, and setting the environment of a multi-threaded test process is unsound.
+fn pkcs11_in_child(backend: &str) {
+    for tool in ["softhsm2-util", "pkcs11-tool"] {
+        assert!(
+            std::process::Command::new("which")
+                .arg(tool)
+                .output()
+                .unwrap()
+                .status
+                .success(),
+            "{tool} is needed (apt-get install softhsm2 opensc)"
+        );
+    }
+    let work = temp_dir("hocba-p11");
+    let tokens = work.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = work.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "pkcs11_flow_in_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("SOFTHSM2_CONF", &conf)
+        .env("TRUONGSO_P11_BACKEND", backend)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "child failed:\n{text}");
+    assert!(text.contains("test pkcs11_flow_in_child ... ok"), "{text}");
+    assert!(
+        !text.contains("run by pkcs11_token_"),
+        "the child ran the flow: {text}"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn pkcs11_token_sqlite() {
+    pkcs11_in_child("sqlite");
+}
+
+#[test]
+fn pkcs11_token_postgres() {
+    pkcs11_in_child("postgres");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child half of pkcs11_token_*: needs SOFTHSM2_CONF set by its parent"]
+async fn pkcs11_flow_in_child() {
+    let (Some(_), Ok(backend)) = (
+        std::env::var_os("SOFTHSM2_CONF"),
+        std::env::var("TRUONGSO_P11_BACKEND"),
+    ) else {
+        eprintln!("pkcs11_flow_in_child: run by pkcs11_token_*");
+        return;
+    };
+    let app = start(if backend == "postgres" {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    })
+    .await;
+    let db = app.db().clone();
+    // The principal's RSA key and certificate on a fresh token.
+    let hsm = |args: &[&str]| run_ok(std::process::Command::new("softhsm2-util").args(args));
+    let init = hsm(&[
+        "--init-token",
+        "--free",
+        "--label",
+        TOKEN,
+        "--so-pin",
+        "13579135",
+        "--pin",
+        TOKEN_PIN,
+    ]);
+    assert!(init.contains("has been initialized"), "{init}");
+    let principal = app.pki.identity("hieutruong").unwrap();
+    let key = principal.key_pem.display().to_string();
+    hsm(&[
+        "--import",
+        &key,
+        "--token",
+        TOKEN,
+        "--label",
+        "hieutruong",
+        "--id",
+        "01",
+        "--pin",
+        TOKEN_PIN,
+    ]);
+    let der = app.dir.join("hieutruong.der");
+    std::fs::write(&der, der::Encode::to_der(&principal.certificate).unwrap()).unwrap();
+    run_ok(
+        std::process::Command::new("pkcs11-tool")
+            .args([
+                "--module",
+                SOFTHSM_MODULE,
+                "--token-label",
+                TOKEN,
+                "--login",
+                "--pin",
+                TOKEN_PIN,
+            ])
+            .arg("--write-object")
+            .arg(&der)
+            .args(["--type", "cert", "--id", "01", "--label", "hieutruong"]),
+    );
+
+    let (school, year) = school_and_year(&app).await;
+    let a = store_cred::classes_with_results(&db, school.id, year)
+        .await
+        .unwrap()[0]
+        .id;
+    make_homeroom(&app, a, "gvcn.thcs").await;
+    let (pc, pcsrf) = app.login("hieutruong.thcs").await;
+    let gvcn_id = app.user("gvcn.thcs").await.to_string();
+    let principal_id = app.user("hieutruong.thcs").await.to_string();
+    for (role, holder, name) in [("gvcn", gvcn_id.as_str(), "gvcn"), ("con_dau", "unit", "condau")] {
+        let file = app.pki.identity(name).unwrap().p12.clone();
+        let flash = upload_p12(&app, (&pc, &pcsrf), school.id, role, holder, &file, PASSWORD).await;
+        assert_eq!(flash, "Đã đăng ký chữ ký số.");
+    }
+    let school_s = school.id.to_string();
+    let token_form = |module: &'static str, pin: &'static str| {
+        vec![
+            ("_csrf", pcsrf.clone()),
+            ("unit", school_s.clone()),
+            ("role", "hieu_truong".to_string()),
+            ("holder", principal_id.clone()),
+            ("module", module.to_string()),
+            ("token", TOKEN.to_string()),
+            ("key", "hieutruong".to_string()),
+            ("pin", pin.to_string()),
+        ]
+    };
+    let post = |form: Vec<(&'static str, String)>| {
+        let pc = pc.clone();
+        let app = &app;
+        async move {
+            let r = pc
+                .post(app.url("/hoc-ba/chu-ky-so/pkcs11"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303);
+            let to = r.headers()["location"].to_str().unwrap().to_string();
+            flash_of(&get_text(&pc, app.url(&to)).await)
+        }
+    };
+    // A library outside the system's library directories is never loaded.
+    let evil = app.dir.join("evil.so");
+    std::fs::write(&evil, b"not a library").unwrap();
+    let evil_path: &'static str = Box::leak(evil.display().to_string().into_boxed_str());
+    assert_eq!(
+        post(token_form(evil_path, TOKEN_PIN)).await,
+        "Đường dẫn thư viện PKCS#11 phải là tệp .so đã cài trong /usr/lib, /usr/lib64, /usr/local/lib hoặc /opt."
+    );
+    assert_eq!(
+        post(token_form(SOFTHSM_MODULE, "000000")).await,
+        "Mã PIN của thiết bị ký số không đúng."
+    );
+    assert_eq!(
+        post(token_form(SOFTHSM_MODULE, TOKEN_PIN)).await,
+        "Đã đăng ký chữ ký số."
+    );
+    let ids = store_cred::identities(&db, school.id).await.unwrap();
+    let p11 = ids.iter().find(|i| i.role == "hieu_truong").unwrap();
+    assert_eq!(
+        (p11.backend.as_str(), p11.subject.as_str()),
+        ("pkcs11", "Trần Văn Hiệu Trưởng")
+    );
+    let page = get_text(&pc, app.url(&format!("/hoc-ba/chu-ky-so?unit={school_s}"))).await;
+    assert!(page.contains("Thiết bị ký số (PKCS#11)"), "{page}");
+
+    // One record through to issued, the principal's signature made on the token.
+    post_form(&app, &pc, &format!("/hoc-ba/lop/{a}/mo"), &[("_csrf", &pcsrf)]).await;
+    let doc = store_cred::class_docs(&db, a).await.unwrap().remove(0);
+    let (gc, gcsrf) = app.login("gvcn.thcs").await;
+    let path = format!("/van-ban/{}/ky", doc.doc_id);
+    let (_, flash) = post_form(&app, &gc, &path, &[("_csrf", &gcsrf), ("role", "gvcn")]).await;
+    assert_eq!(flash, "Đã ký với vai trò giáo viên chủ nhiệm.");
+    let (_, flash) = post_form(&app, &pc, &path, &[("_csrf", &pcsrf), ("role", "hieu_truong")]).await;
+    assert_eq!(flash, "Đã ký với vai trò hiệu trưởng.");
+    let (_, flash) = post_form(&app, &pc, &path, &[("_csrf", &pcsrf), ("role", "con_dau")]).await;
+    assert_eq!(
+        flash,
+        format!("Đã ký đủ và phát hành văn bản {} lên sổ cái.", doc.doc_id)
+    );
+    let issued = app.doc(&doc.doc_id).await;
+    let cert_sha =
+        truongso_core::credentials::sha256_hex(&der::Encode::to_der(&principal.certificate).unwrap());
+    assert_eq!(issued.signatures[1].cert_sha256, cert_sha);
+    let (pdf, _) = store_cred::files(&db, issued.id).await.unwrap();
+    let outcome = truongso_web::credentials::verify_upload(&app.state, pdf, None)
+        .await
+        .unwrap();
+    let failures: Vec<_> = outcome.verdict.failures().map(|l| l.code.clone()).collect();
+    assert!(outcome.verdict.valid(), "{failures:?}");
+    let _ = std::fs::remove_dir_all(&app.dir);
+    app.db.cleanup().await;
+}
