@@ -111,7 +111,6 @@ async fn start(backend: Backend) -> App {
         holder: Holder::Person("Lê Văn Giám Đốc".into()),
         key: KeyAlgorithm::P256,
     });
-    spec.tls_server = false;
     let pki = TestPki::generate(&dir.join("pki"), &spec).unwrap();
     let creds_dir = dir.join("creds");
     std::fs::create_dir_all(creds_dir.join("trust")).unwrap();
@@ -1297,4 +1296,181 @@ async fn pkcs11_flow_in_child() {
     assert!(outcome.verdict.valid(), "{failures:?}");
     let _ = std::fs::remove_dir_all(&app.dir);
     app.db.cleanup().await;
+}
+
+// ------------------------------------------------------------------ a remote signing service
+
+/// The docs crate's HTTPS remote-signing service (Python), serving one key; killed when dropped.
+struct RemoteService {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl RemoteService {
+    fn start(pki: &TestPki, p12: &Path, key_id: &str, token: &str) -> Self {
+        use std::io::BufRead;
+        let tls = pki
+            .tls_server
+            .as_ref()
+            .expect("the PKI has a TLS server certificate");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/tests/support/remote_signer.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .arg("--p12")
+            .arg(p12)
+            .args([
+                "--password",
+                PASSWORD,
+                "--key-id",
+                key_id,
+                "--reject-key-id",
+                "reject",
+            ])
+            .args([
+                "--broken-key-id",
+                "broken",
+                "--token",
+                token,
+                "--approve-after-polls",
+                "1",
+            ])
+            .arg("--tls-cert")
+            .arg(&tls.cert_pem)
+            .arg("--tls-key")
+            .arg(&tls.key_pem)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("python3 with cryptography (apt-get install python3-cryptography)");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let Some(port) = first
+            .strip_prefix("LISTENING ")
+            .and_then(|p| p.trim().parse().ok())
+        else {
+            let _ = child.kill();
+            panic!("remote signer did not start: {first:?}");
+        };
+        // Keep reading so the service never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+        Self { child, port }
+    }
+}
+
+impl Drop for RemoteService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A remote signing service registered through the page (plain http and a refused token turned
+/// away, the service's own root kept as a file), then the homeroom teacher signing through it.
+async fn remote_flow(backend: Backend) {
+    let app = start(backend).await;
+    let db = app.db().clone();
+    let (school, year) = school_and_year(&app).await;
+    let a = store_cred::classes_with_results(&db, school.id, year)
+        .await
+        .unwrap()[0]
+        .id;
+    make_homeroom(&app, a, "gvcn.thcs").await;
+    let gvcn_p12 = app.pki.identity("gvcn").unwrap().p12.clone();
+    let service = RemoteService::start(&app.pki, &gvcn_p12, "gv-smartca", "s3cr3t");
+    let (pc, pcsrf) = app.login("hieutruong.thcs").await;
+    let gvcn_id = app.user("gvcn.thcs").await.to_string();
+    let ca = std::fs::read_to_string(&app.pki.ca_pem).unwrap();
+    let school_s = school.id.to_string();
+    let form = |url: String, token: &str| {
+        vec![
+            ("_csrf", pcsrf.clone()),
+            ("unit", school_s.clone()),
+            ("role", "gvcn".to_string()),
+            ("holder", gvcn_id.clone()),
+            ("url", url),
+            ("key_id", "gv-smartca".to_string()),
+            ("token", token.to_string()),
+            ("ca_pem", ca.clone()),
+        ]
+    };
+    let post = async |form: Vec<(&'static str, String)>| {
+        let r = pc
+            .post(app.url("/hoc-ba/chu-ky-so/remote"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        flash_of(&get_text(&pc, app.url(&to)).await)
+    };
+    let https = format!("https://127.0.0.1:{}", service.port);
+    assert_eq!(
+        post(form(format!("http://127.0.0.1:{}", service.port), "s3cr3t")).await,
+        "Địa chỉ dịch vụ ký số từ xa phải bắt đầu bằng https://."
+    );
+    assert_eq!(
+        post(form(https.clone(), "sai")).await,
+        "Dịch vụ ký số từ xa từ chối mã truy cập."
+    );
+    assert_eq!(post(form(https.clone(), "s3cr3t")).await, "Đã đăng ký chữ ký số.");
+    let ids = store_cred::identities(&db, school.id).await.unwrap();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        (ids[0].backend.as_str(), ids[0].subject.as_str()),
+        ("remote", "Nguyễn Thị Chủ Nhiệm")
+    );
+    // The token is kept encrypted, the service's root as a file of its own.
+    let id = store_cred::identity_for(
+        &db,
+        &app.state.cipher,
+        school.id,
+        "gvcn",
+        Some(app.user("gvcn.thcs").await),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(id.secret.as_deref(), Some("s3cr3t"));
+    let ca_file = id.config["ca_file"].as_str().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(app.dir.join("creds").join(ca_file))
+            .unwrap()
+            .trim(),
+        ca.trim()
+    );
+    let row = truongso_store::entity::signing_identity::Entity::find_by_id(id.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.secret_enc.unwrap_or_default().contains("s3cr3t"));
+
+    post_form(&app, &pc, &format!("/hoc-ba/lop/{a}/mo"), &[("_csrf", &pcsrf)]).await;
+    let doc = store_cred::class_docs(&db, a).await.unwrap().remove(0);
+    let (gc, gcsrf) = app.login("gvcn.thcs").await;
+    let (_, flash) = post_form(
+        &app,
+        &gc,
+        &format!("/van-ban/{}/ky", doc.doc_id),
+        &[("_csrf", &gcsrf), ("role", "gvcn")],
+    )
+    .await;
+    assert_eq!(flash, "Đã ký với vai trò giáo viên chủ nhiệm.");
+    let signed = app.doc(&doc.doc_id).await;
+    assert_eq!(signed.signatures[0].signer, "Nguyễn Thị Chủ Nhiệm");
+    assert_eq!(signed.next_role.as_deref(), Some("hieu_truong"));
+    drop(service);
+    let _ = std::fs::remove_dir_all(&app.dir);
+    app.db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_service_sqlite() {
+    remote_flow(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_service_postgres() {
+    remote_flow(Backend::Postgres).await;
 }
