@@ -1553,3 +1553,17 @@ pub async fn homeroom_classes<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Resu
         .all(db)
         .await?)
 }
+
+/// The active accounts a unit owns (id, display name, username), by name: who may hold one of
+/// the unit's signing identities.
+pub async fn unit_people<C: ConnectionTrait>(db: &C, unit_id: Uuid) -> Result<Vec<(Uuid, String, String)>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::OwnerOrgId.eq(unit_id))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::NameFolded)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name, u.username))
+        .collect())
+}

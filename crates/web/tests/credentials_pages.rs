@@ -267,6 +267,31 @@ async fn school_flow(backend: Backend) {
         .len();
     assert!(results_a >= 3);
 
+    // ---- every API route of the workflow is in the OpenAPI document
+    let doc: Value = Client::new()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, method) in [
+        ("/api/v1/classes/{id}/credentials", "get"),
+        ("/api/v1/credentials/{doc_id}/sign", "post"),
+        ("/api/v1/credentials/{doc_id}/revoke", "post"),
+        ("/api/v1/credentials/{doc_id}/copies", "post"),
+        ("/api/v1/credential-batches", "post"),
+        ("/api/v1/credential-batches/{id}", "get"),
+        ("/api/v1/diplomas", "get"),
+        ("/api/v1/diplomas", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from OpenAPI"
+        );
+    }
+
     // ---- signing identities, through the page
     let (pc, pcsrf) = app.login("hieutruong.thcs").await;
     let gvcn_id = app.user("gvcn.thcs").await.to_string();
@@ -333,6 +358,15 @@ async fn school_flow(backend: Backend) {
     }
     let ids = store_cred::identities(&db, school.id).await.unwrap();
     assert_eq!(ids.len(), 3);
+    let page = get_text(&pc, app.url(&format!("/hoc-ba/chu-ky-so?unit={}", school.id))).await;
+    assert!(
+        page.contains(&format!("<option value=\"{gvcn_id}\">")),
+        "the school's people hold identities"
+    );
+    assert!(
+        page.contains("Nguyễn Thị Chủ Nhiệm"),
+        "the registered certificates are listed: {page}"
+    );
     let gvcn_row = ids.iter().find(|i| i.role == "gvcn").unwrap();
     assert_eq!(gvcn_row.subject, "Nguyễn Thị Chủ Nhiệm");
     assert_eq!(gvcn_row.user_id.map(|u| u.to_string()), Some(gvcn_id.clone()));

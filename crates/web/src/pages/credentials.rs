@@ -1310,14 +1310,9 @@ pub async fn identities(
             .map(|r| (r.to_string(), role_label(t, r)))
             .collect();
         holders.push(("unit".to_string(), t.s("credentials.ui.holder_unit").to_string()));
-        let (users, _) =
-            truongso_store::accounts::list_users(&st.store.db, std::slice::from_ref(&u.path), "", 500, 0)
-                .await?;
-        for user in users {
-            holders.push((
-                user.id.to_string(),
-                format!("{} ({})", user.display_name, user.username),
-            ));
+        // The unit's own people (not its whole subtree: a Sở's would be the province).
+        for (id, name, username) in store_cred::unit_people(&st.store.db, u.id).await? {
+            holders.push((id.to_string(), format!("{name} ({username})")));
         }
     }
     Ok(page(&IdentitiesPage {
@@ -1357,7 +1352,7 @@ async fn holder_of(st: &AppState, unit: &OrgUnit, role: &str, raw: &str) -> AppR
     let inside = grants
         .iter()
         .filter_map(|g| g.grant())
-        .any(|g| g.scope.anchor().is_within(&unit.path) || unit.path.is_within(g.scope.anchor()));
+        .any(|g| g.scope.anchor().is_within(&unit.path));
     if !inside {
         return Err(AppError::invalid(
             "holder",
