@@ -275,13 +275,13 @@ pub fn open_signer(identity: &Identity, base: &Path) -> Result<Box<dyn Signer>, 
     Ok(match identity.backend.as_str() {
         "pkcs12" => {
             let file = get("file").ok_or_else(|| internal("pkcs12 identity without file"))?;
-            Box::new(Pkcs12Signer::open(resolve(file), &secret).map_err(internal)?)
+            Box::new(Pkcs12Signer::open(resolve(file), &secret).map_err(signing_failed)?)
         }
         "pkcs11" => {
             let module = get("module").ok_or_else(|| internal("pkcs11 identity without module"))?;
             let token = get("token").unwrap_or_default();
             let key = get("key").unwrap_or_default();
-            Box::new(Pkcs11Signer::open(module, &token, &secret, &key).map_err(internal)?)
+            Box::new(Pkcs11Signer::open(module, &token, &secret, &key).map_err(signing_failed)?)
         }
         "remote" => {
             let ca = get("ca_file")
@@ -297,11 +297,17 @@ pub fn open_signer(identity: &Identity, base: &Path) -> Result<Box<dyn Signer>, 
                     timeout: Duration::from_secs(300),
                     poll: Duration::from_secs(2),
                 })
-                .map_err(internal)?,
+                .map_err(signing_failed)?,
             )
         }
         other => return Err(internal(format!("unknown signing backend {other}"))),
     })
+}
+
+/// A signer that cannot be opened or refuses to sign (token unplugged, wrong PIN, the remote
+/// service down or the holder declining) is the user's to fix, not a server fault: say which.
+fn signing_failed(e: truongso_docs::credentials::signer::SignerError) -> Error {
+    Error::Conflict(Msg::new("signing_failed").with("detail", e.code()))
 }
 
 /// Applies `role`'s signature with `identity` and, once every role has signed, issues the
@@ -327,7 +333,10 @@ pub async fn sign(
         let signer = open_signer(&identity, &place)?;
         let (name, reason) = field_for(&role_owned);
         let field = SignatureField::new(name, Utc::now()).with_reason(reason);
-        let signed = pades::sign(&pdf, &field, signer.as_ref()).map_err(internal)?;
+        let signed = pades::sign(&pdf, &field, signer.as_ref()).map_err(|e| match e {
+            pades::PadesError::Signer(se) => signing_failed(se),
+            other => internal(other),
+        })?;
         let cert = signer
             .chain()
             .first()

@@ -172,6 +172,19 @@ async fn flow(backend: Backend) {
     assert!(again.is_empty());
     assert_eq!(skipped, docs.len());
 
+    // A signer that cannot open (wrong password) is the user's to fix: a conflict naming why.
+    let mut wrong = store_cred::identity_for(&db.store.db, &cipher, school.id, "gvcn", None)
+        .await
+        .unwrap()
+        .unwrap();
+    wrong.secret = Some("sai-mat-khau".into());
+    match credentials::sign(&state, &clerk, &docs[0], "gvcn", wrong).await {
+        Err(truongso_store::Error::Conflict(m)) => {
+            assert_eq!(m.code, "signing_failed");
+            assert!(m.params[0].1.starts_with("signer."), "{:?}", m.params);
+        }
+        other => panic!("{other:?}"),
+    }
     let mut issued = vec![];
     for d in docs.iter().take(2) {
         let mut cur = d.clone();
