@@ -68,14 +68,16 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("credential_docs", &["doc_id"], true)).await?;
+        m.create_index(index("credential_docs", &["doc_id"], true))
+            .await?;
         m.create_index(index("credential_docs", &["learner_id", "school_year_id"], false))
             .await?;
         m.create_index(index("credential_docs", &["class_id", "status"], false))
             .await?;
         m.create_index(index("credential_docs", &["issuer_id", "status"], false))
             .await?;
-        m.create_index(index("credential_docs", &["serial"], false)).await?;
+        m.create_index(index("credential_docs", &["serial"], false))
+            .await?;
 
         m.create_table(
             table("credential_copies")
@@ -91,7 +93,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("credential_copies", &["doc"], false)).await?;
+        m.create_index(index("credential_copies", &["doc"], false))
+            .await?;
 
         // Who signs what with which key: a person (GVCN, Hiệu trưởng) or a unit (con dấu).
         m.create_table(
@@ -125,9 +128,15 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("ledger_leaves", &["doc_id"], false)).await?;
-        m.create_index(index("ledger_leaves", &["refers_to"], false)).await?;
-        m.create_table(table("ledger_hashes").col(bigint_pk("idx")).col(blob("hash")).take())
+        m.create_index(index("ledger_leaves", &["refers_to"], false))
             .await?;
+        m.create_table(
+            table("ledger_hashes")
+                .col(bigint_pk("idx"))
+                .col(blob("hash"))
+                .take(),
+        )
+        .await?;
         m.create_table(
             table("ledger_checkpoints")
                 .col(bigint_pk("size"))
@@ -141,7 +150,13 @@ impl MigrationTrait for Migration {
         // One row: the tree size. Appends lock it, so leaves get consecutive indexes.
         m.create_table(
             table("ledger_state")
-                .col(ColumnDef::new(Alias::new("id")).integer().not_null().primary_key().take())
+                .col(
+                    ColumnDef::new(Alias::new("id"))
+                        .integer()
+                        .not_null()
+                        .primary_key()
+                        .take(),
+                )
                 .col(bigint("size"))
                 .take(),
         )
@@ -156,7 +171,13 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_table(
             table("witness_heads")
-                .col(ColumnDef::new(Alias::new("origin")).text().not_null().primary_key().take())
+                .col(
+                    ColumnDef::new(Alias::new("origin"))
+                        .text()
+                        .not_null()
+                        .primary_key()
+                        .take(),
+                )
                 .col(bigint("size"))
                 .col(text("root"))
                 .col(ts("updated_at"))
@@ -177,7 +198,8 @@ impl MigrationTrait for Migration {
             "credential_copies",
             "credential_docs",
         ] {
-            m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
         }
         Ok(())
     }
