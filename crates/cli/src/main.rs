@@ -283,6 +283,13 @@ enum BenchCmd {
         backends: Vec<String>,
         #[arg(long, default_value = "/usr/share/fonts/truetype/dejavu")]
         fonts_dir: std::path::PathBuf,
+        /// Bytes reserved for each signature's CMS (default: what the service uses).
+        #[arg(long)]
+        contents_reserve: Option<usize>,
+        /// Milliseconds the pipeline's appender gathers leaves into one transaction (0: append
+        /// whatever is queued at once, one document at a time when the workers are slower).
+        #[arg(long, default_value_t = 0)]
+        append_window_ms: u64,
     },
 }
 
@@ -651,6 +658,8 @@ async fn main() -> anyhow::Result<()> {
                     samples,
                     backends,
                     fonts_dir,
+                    contents_reserve,
+                    append_window_ms,
                 },
         } => {
             bench_credentials::credentials(bench_credentials::CredOpts {
@@ -663,6 +672,8 @@ async fn main() -> anyhow::Result<()> {
                 samples,
                 backends,
                 fonts_dir,
+                contents_reserve,
+                append_window_ms,
             })
             .await
         }
