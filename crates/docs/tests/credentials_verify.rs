@@ -444,7 +444,10 @@ fn pyhanko_sign(
 }
 
 fn build_fixtures() -> Fixtures {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("credentials_verify");
+    // One directory per process: nextest runs every test in its own process, each building the
+    // fixtures once; a shared directory would be deleted under a neighbour's feet.
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("credentials_verify-{}", std::process::id()));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
