@@ -909,3 +909,94 @@ async fn proofs(o: &CredOpts, backend: Backend, keys: &Keys, run: &[u8; 4]) -> a
     tdb.cleanup().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_the_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 51.0);
+        assert_eq!(percentile(&v, 95.0), 95.0);
+        assert_eq!(percentile(&v, 0.0), 1.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert!(percentile(&[], 50.0).is_nan());
+    }
+
+    #[test]
+    fn bench_ids_are_valid_and_distinct() {
+        let a = bench_doc_id(b"demo", 1);
+        let b = bench_doc_id(b"demo", 2);
+        let c = bench_doc_id(b"copy", 1);
+        for id in [&a, &b, &c] {
+            assert!(record::valid_doc_id(id), "{id}");
+            assert!(id.starts_with("HB-"), "{id}");
+        }
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn synthetic_leaves_are_issue_events_of_the_real_shape() {
+        let leaf = synthetic_leaf(b"test", 7).unwrap();
+        let event = Event::from_leaf(&leaf.data).unwrap();
+        assert_eq!(event.event_type, EventType::Issue);
+        assert_eq!(event.doc_id, leaf.doc_id);
+        assert_eq!(event.signer_certs.len(), 3);
+        assert_eq!(event.sha256_pdf.as_deref().map(str::len), Some(64));
+        assert_eq!(leaf.refers_to, None);
+    }
+
+    #[test]
+    fn the_checkpoint_meets_the_two_witness_policy() {
+        let keys = keys().unwrap();
+        let leaves: Vec<Vec<u8>> = (0..5).map(|i| synthetic_leaf(b"test", i).unwrap().data).collect();
+        let hashes: Vec<Hash> = leaves
+            .iter()
+            .map(|l| truongso_ledger::merkle::leaf_hash(l))
+            .collect();
+        let root = truongso_ledger::merkle::root_from_leaf_hashes(&hashes);
+        let note = cosigned_checkpoint(5, root, &keys.log, &keys.witnesses).unwrap();
+        let proof = TlogProof {
+            extra: None,
+            index: 3,
+            path: truongso_ledger::merkle::inclusion_proof(&hashes, 3).unwrap(),
+            checkpoint: note.clone(),
+        };
+        let ok = proof.verify(&leaves[3], &keys.trusted, &keys.policy).unwrap();
+        assert_eq!(ok.cosignatures.cosigned.len(), 2);
+        // One witness short of the quorum: refused.
+        let one = note
+            .lines()
+            .filter(|l| !l.contains("witness-b"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+        let short = TlogProof {
+            checkpoint: one,
+            ..proof
+        };
+        assert!(matches!(
+            short.verify(&leaves[3], &keys.trusted, &keys.policy),
+            Err(truongso_ledger::bundle::BundleError::QuorumNotMet {
+                cosigned: 1,
+                quorum: 2
+            })
+        ));
+    }
+
+    #[test]
+    fn cpu_clocks_are_read_on_linux() {
+        let t = thread_cpu().expect("schedstat");
+        let p = process_cpu().expect("stat");
+        assert!(t >= 0.0 && p >= 0.0);
+        // Burn a little CPU: the thread clock moves.
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu().unwrap() > t);
+    }
+}
