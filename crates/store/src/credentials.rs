@@ -109,20 +109,7 @@ pub async fn hoc_ba_records<C: ConnectionTrait>(
                 schema: HOC_BA_SCHEMA.into(),
                 doc_id: new_doc_id(),
                 issuer: school.clone(),
-                learner: Learner {
-                    personal_id: l.cccd.clone(),
-                    moet_code: l.moet_code.clone(),
-                    full_name: l.full_name.clone(),
-                    date_of_birth: l.date_of_birth.format("%Y-%m-%d").to_string(),
-                    // The record's codes are the học bạ's words: nam / nữ.
-                    sex: match l.sex {
-                        truongso_core::people::cccd::Sex::Male => "nam",
-                        truongso_core::people::cccd::Sex::Female => "nu",
-                    }
-                    .to_string(),
-                    ethnicity: l.ethnicity.clone(),
-                    place_of_birth: None,
-                },
+                learner: record_learner(&l),
                 school_year: info.school_year.clone(),
                 grade: info.grade,
                 class_name: info.name.clone(),
@@ -136,6 +123,23 @@ pub async fn hoc_ba_records<C: ConnectionTrait>(
         ));
     }
     Ok(out)
+}
+
+/// The learner as a record names them. The record's sex codes are the học bạ's words: nam / nữ.
+fn record_learner(l: &people::Learner) -> Learner {
+    Learner {
+        personal_id: l.cccd.clone(),
+        moet_code: l.moet_code.clone(),
+        full_name: l.full_name.clone(),
+        date_of_birth: l.date_of_birth.format("%Y-%m-%d").to_string(),
+        sex: match l.sex {
+            truongso_core::people::cccd::Sex::Male => "nam",
+            truongso_core::people::cccd::Sex::Female => "nu",
+        }
+        .to_string(),
+        ethnicity: l.ethnicity.clone(),
+        place_of_birth: None,
+    }
 }
 
 /// The record's results from a stored year result (the gradebook's JSON snapshot). None when the
@@ -1354,19 +1358,7 @@ pub async fn van_bang_record<C: ConnectionTrait>(
         }
         .into(),
         issuer,
-        learner: Learner {
-            personal_id: l.cccd.clone(),
-            moet_code: l.moet_code.clone(),
-            full_name: l.full_name.clone(),
-            date_of_birth: l.date_of_birth.format("%Y-%m-%d").to_string(),
-            sex: match l.sex {
-                truongso_core::people::cccd::Sex::Male => "nam",
-                truongso_core::people::cccd::Sex::Female => "nu",
-            }
-            .to_string(),
-            ethnicity: l.ethnicity.clone(),
-            place_of_birth: None,
-        },
+        learner: record_learner(&l),
         school_name: school.name.clone(),
         graduation_year: year.ends_on.format("%Y").to_string().parse().unwrap_or(0),
         classification,
