@@ -17,6 +17,7 @@ pub mod password;
 pub mod people;
 pub mod quality;
 pub mod school_year;
+pub mod stats;
 pub mod text;
 pub mod users;
 
