@@ -6,6 +6,7 @@ pub mod built_in;
 pub mod catalogue;
 pub mod compute;
 pub mod facts;
+pub mod period;
 
 pub use catalogue::{DefinitionError, FormDef, Round};
 pub use compute::{FormValues, compute, compute_per_school, trace};
