@@ -6,6 +6,8 @@ pub mod built_in;
 pub mod catalogue;
 pub mod compute;
 pub mod facts;
+pub mod pcgd;
+pub mod population;
 pub mod period;
 
 pub use catalogue::{DefinitionError, FormDef, Round};
