@@ -252,7 +252,7 @@ impl Val {
 }
 
 /// One row (or `weight` identical rows) of an entity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fact {
     pub entity: Entity,
     /// Index of the fact's school in [`Facts::schools`] (a school fact points at itself).
@@ -294,14 +294,14 @@ impl Fact {
 
 /// Everything a computation reads: the schools (one fact each, with the unit path that places
 /// them in the tree) and the facts of their classes, learners, staff and rooms.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {
     pub schools: Vec<SchoolRef>,
     pub facts: Vec<Fact>,
 }
 
 /// A school in a fact set: its id, name, tree path and its own fact (index into `facts`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchoolRef {
     pub id: Uuid,
     pub name: String,
@@ -328,6 +328,33 @@ impl Facts {
         &self.facts[self.schools[school].fact]
     }
 
+    /// The same facts with identical rows of a school merged into one weighted fact (ids
+    /// dropped): what a province-wide computation keeps in memory. School facts stay one each.
+    pub fn grouped(self) -> Facts {
+        let mut index: std::collections::HashMap<(Entity, usize, Vec<Val>), usize> =
+            std::collections::HashMap::new();
+        let mut facts: Vec<Fact> = Vec::with_capacity(self.facts.len() / 4);
+        let mut schools = self.schools;
+        for mut f in self.facts {
+            if f.entity == Entity::School {
+                schools[f.school].fact = facts.len();
+                facts.push(f);
+                continue;
+            }
+            let key = (f.entity, f.school, std::mem::take(&mut f.values));
+            match index.get(&key) {
+                Some(&i) => facts[i].weight += f.weight,
+                None => {
+                    f.values = key.2.clone();
+                    f.id = None;
+                    index.insert(key, facts.len());
+                    facts.push(f);
+                }
+            }
+        }
+        Facts { schools, facts }
+    }
+
     /// Adds the facts of another set (another batch of schools), re-indexing its schools.
     pub fn extend(&mut self, other: Facts) {
         let school_offset = self.schools.len();
@@ -346,6 +373,18 @@ impl Facts {
 /// Official age of a general-education grade: 6 in grade 1 … 17 in grade 12.
 pub fn official_age(grade: i64) -> Option<i64> {
     (1..=12).contains(&grade).then_some(grade + 5)
+}
+
+/// Whether a qualification (DM_TRINH_DO_CHUYEN_MON) meets the legal training standard of a
+/// teacher of the level (Luật Giáo dục 2019 Art. 72; wording UNCERTAIN, statistics.md §2.4):
+/// pedagogical college for preschool, a bachelor's degree (or a bachelor's with a pedagogy
+/// certificate) for primary and secondary. Postgraduate degrees meet every standard.
+pub fn trained_for(level: &str, qualification: &str) -> bool {
+    let university = matches!(qualification, "01" | "02" | "03" | "13");
+    match level {
+        "MN" => university || matches!(qualification, "04" | "14"),
+        _ => university,
+    }
 }
 
 /// The three column groups of the forms by ownership (DM_LOAI_HINH): public, community-founded
@@ -394,6 +433,32 @@ mod tests {
         assert_eq!(ownership_group("02"), "tu_thuc");
         assert_eq!(region_band("02"), "delta");
         assert_eq!(region_band("05"), "mountain");
+    }
+
+    #[test]
+    fn training_standard_by_level() {
+        assert!(trained_for("MN", "04"));
+        assert!(!trained_for("TH", "04"));
+        assert!(trained_for("TH", "13"));
+        assert!(trained_for("THPT", "02"));
+        assert!(!trained_for("THCS", "05"));
+        assert!(!trained_for("MN", "06"));
+    }
+
+    #[test]
+    fn grouping_merges_identical_rows_and_keeps_schools() {
+        let mut a = Facts::default();
+        let s = a.add_school(Uuid::nil(), "A".into(), "a".into(), Fact::new(Entity::School, 0, None));
+        for grade in [1, 1, 2, 1] {
+            let mut f = Fact::new(Entity::Learner, s, Some(Uuid::now_v7()));
+            f.set("grade", Val::Int(grade));
+            a.facts.push(f);
+        }
+        let g = a.grouped();
+        assert_eq!(g.facts.len(), 3);
+        assert_eq!(g.school_fact(0).entity, Entity::School);
+        let ones = g.facts.iter().find(|f| f.get("grade") == Some(&Val::Int(1))).unwrap();
+        assert_eq!((ones.weight, ones.id), (3, None));
     }
 
     #[test]
