@@ -8,6 +8,7 @@ pub mod compute;
 pub mod facts;
 pub mod pcgd;
 pub mod population;
+pub mod indicators;
 pub mod period;
 
 pub use catalogue::{DefinitionError, FormDef, Round};
