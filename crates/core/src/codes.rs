@@ -376,6 +376,28 @@ list!(
     ]
 );
 
+list!(
+    LOAI_TRUONG,
+    "DM_LOAI_TRUONG",
+    [
+        ("01", "Phổ thông dân tộc bán trú"),
+        ("02", "Phổ thông dân tộc nội trú tỉnh"),
+        ("03", "Phổ thông dân tộc nội trú huyện"),
+        ("04", "Dành cho trẻ khuyết tật"),
+        ("05", "Năng khiếu nghệ thuật"),
+        ("06", "Năng khiếu thể dục thể thao"),
+        ("07", "Phổ thông"),
+        ("08", "Dành cho trẻ có hoàn cảnh khó khăn"),
+        ("09", "Chuyên"),
+        ("10", "Trung học phổ thông kỹ thuật"),
+        ("13", "Mầm non"),
+        ("15", "Trung tâm GDTX"),
+        ("16", "Trung tâm GDNN-GDTX"),
+        ("17", "Trung tâm GDTX-DN-HN"),
+        ("18", "Khuyết tật"),
+    ]
+);
+
 /// Learner statuses that keep a learner on a class roll: studying, transferred in, back after
 /// absence. Transferred out, dropped out and completed are off the roll.
 pub const ON_ROLL: [&str; 6] = ["01", "02", "03", "06", "07", "10"];
@@ -394,7 +416,7 @@ pub fn learner_status_label(code: &str) -> Option<&'static str> {
 }
 
 /// Every list, for the code-list API and the import templates.
-pub const ALL: [CodeList; 18] = [
+pub const ALL: [CodeList; 19] = [
     DAN_TOC,
     GIOI_TINH,
     LOAI_KHUYET_TAT,
@@ -413,6 +435,7 @@ pub const ALL: [CodeList; 18] = [
     LOAI_HINH,
     VUNG,
     KHU_VUC,
+    LOAI_TRUONG,
 ];
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod school_years;
 pub mod sessions;
 pub mod settings;
 pub mod staff;
+pub mod stats;
 pub mod testing;
 pub mod tokens;
 

@@ -12,6 +12,7 @@ mod m0005_settings;
 mod m0006_learner_names;
 mod m0007_gradebook;
 mod m0008_credentials;
+mod m0009_stats;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_learner_names::Migration),
             Box::new(m0007_gradebook::Migration),
             Box::new(m0008_credentials::Migration),
+            Box::new(m0009_stats::Migration),
         ]
     }
 }
