@@ -291,10 +291,19 @@ pub enum Action {
     ManageSigningIdentities,
     /// The diploma registry of a Sở: create, sign as its director, revoke, copy.
     ManageDiplomas,
+    /// See the statistical forms, indicators and reports of a school or subtree: the school's
+    /// leaders and clerk, and the offices above it.
+    ViewStats,
+    /// Review a school's forms, explain its data-quality errors and submit them: the principal,
+    /// vice-principal or clerk (who prepares the report).
+    SubmitStats,
+    /// Open and close reporting periods, approve or return submissions, import population
+    /// tables: an office's administrator or officer, over its subtree.
+    ManageStats,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 39] = [
         Action::ViewOwn,
         Action::ChangeOwnPassword,
         Action::ManageOwnTokens,
@@ -331,6 +340,9 @@ impl Action {
         Action::CopyCredential,
         Action::ManageSigningIdentities,
         Action::ManageDiplomas,
+        Action::ViewStats,
+        Action::SubmitStats,
+        Action::ManageStats,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -371,6 +383,9 @@ impl Action {
             Action::CopyCredential => "copy_credential",
             Action::ManageSigningIdentities => "manage_signing_identities",
             Action::ManageDiplomas => "manage_diplomas",
+            Action::ViewStats => "view_stats",
+            Action::SubmitStats => "submit_stats",
+            Action::ManageStats => "manage_stats",
         }
     }
 }
@@ -754,6 +769,19 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         }),
         // The handler asks with the issuing Sở's path: the registry is the Sở's.
         (ManageDiplomas, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
+            matches!(g.scope, Scope::Subtree { .. })
+                && matches!(g.role, Role::Admin | Role::Officer)
+                && path.is_within(g.scope.anchor())
+        }),
+        (ViewStats, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| keeps_records(g, path) || (g.role == Role::Officer && path.is_within(g.scope.anchor()))),
+        (SubmitStats, Resource::OrgUnit(path)) => actor
+            .grants
+            .iter()
+            .any(|g| school_role(g, path, &[Role::Principal, Role::VicePrincipal, Role::Clerk])),
+        (ManageStats, Resource::OrgUnit(path)) => actor.grants.iter().any(|g| {
             matches!(g.scope, Scope::Subtree { .. })
                 && matches!(g.role, Role::Admin | Role::Officer)
                 && path.is_within(g.scope.anchor())

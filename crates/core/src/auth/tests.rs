@@ -710,3 +710,43 @@ fn a_class_page_is_not_a_family_document() {
         }
     ));
 }
+
+/// Statistics. Org units [P C S T S2 Q]: see forms and reports, submit a school's forms, manage
+/// periods (open, approve, return, population tables).
+const STATS_TABLE: &str = "
+admin@P            YYYYYN NNNNNN YYYYYN
+admin@S            NNYYNN NNNNNN NNYYNN
+officer@P          YYYYYN NNNNNN YYYYYN
+officer@C          NYYYYN NNNNNN NYYYYN
+principal@S        NNYYNN NNYYNN NNNNNN
+vice_principal@S   NNYYNN NNYYNN NNNNNN
+department_head@S  NNNNNN NNNNNN NNNNNN
+clerk@S            NNYYNN NNYYNN NNNNNN
+accountant@S       NNNNNN NNNNNN NNNNNN
+nurse@S            NNNNNN NNNNNN NNNNNN
+librarian@S        NNNNNN NNNNNN NNNNNN
+homeroom@K         NNNNNN NNNNNN NNNNNN
+subject@K          NNNNNN NNNNNN NNNNNN
+parent@L           NNNNNN NNNNNN NNNNNN
+student@L          NNNNNN NNNNNN NNNNNN
+";
+
+#[test]
+fn statistics_follow_the_table() {
+    let t = tree();
+    let yn = |b: bool| if b { 'Y' } else { 'N' };
+    check_table(STATS_TABLE, |a| {
+        let org = |action| {
+            [&t.p, &t.c, &t.s, &t.t, &t.s2, &t.q]
+                .iter()
+                .map(|o| yn(can(a, action, Resource::OrgUnit(o))))
+                .collect::<String>()
+        };
+        [
+            org(Action::ViewStats),
+            org(Action::SubmitStats),
+            org(Action::ManageStats),
+        ]
+        .join(" ")
+    });
+}
