@@ -6,6 +6,7 @@
 mod gradebook;
 mod health;
 mod records;
+mod stats;
 
 use crate::accounts::{self, GrantSpec, NewUser};
 use crate::crypto::FieldCipher;
@@ -402,6 +403,7 @@ pub async fn seed(store: &Store, cipher: &FieldCipher, opts: DemoOptions) -> Res
         .clone();
     let classes = records::generate(store, cipher, &schools, thcs.id, opts.learners, &mut rng).await?;
     gradebook::generate(store, classes.class_id, opts.seed).await?;
+    stats::seed(store, cipher, &so, &offices, &schools, thcs.id, opts.seed).await?;
 
     let mut accounts_made = vec![];
     let mut account = async |username: &str,

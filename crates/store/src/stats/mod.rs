@@ -23,9 +23,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use truongso_core::org::{OrgKind, OrgPath};
+use truongso_core::org::{OrgKind, OrgPath, SchoolLevel, SchoolLevels};
 use truongso_core::quality::Severity;
 use truongso_core::stats::FormDef;
+use truongso_core::stats::built_in;
 use truongso_core::stats::catalogue::Round;
 use truongso_core::stats::compute::{self, FormValues, TraceError};
 use truongso_core::stats::facts::{Entity, Facts};
@@ -186,6 +187,20 @@ pub async fn schools_of<C: ConnectionTrait>(db: &C, root: &OrgUnit, day: NaiveDa
         .into_iter()
         .filter(|u| u.valid_from <= day && u.valid_to.is_none_or(|t| t > day))
         .collect())
+}
+
+/// The forms in force on `day` for a round, for the given levels (every level when `None`).
+pub fn forms_of(round: Round, day: NaiveDate, levels: Option<&SchoolLevels>) -> Vec<FormDef> {
+    let all = [
+        SchoolLevel::MN,
+        SchoolLevel::TH,
+        SchoolLevel::THCS,
+        SchoolLevel::THPT,
+    ];
+    all.into_iter()
+        .filter(|l| levels.is_none_or(|ls| ls.levels().contains(l)))
+        .filter_map(|l| built_in::in_force(l, round, day))
+        .collect()
 }
 
 /// One school's forms and the facts behind them (one fact per record, with ids).
