@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod export;
 pub mod gradebook;
 pub mod import;
+pub mod stats;
 pub mod template;
 
 pub use export::{Cell, ExportError, write_table};
