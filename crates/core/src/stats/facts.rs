@@ -448,7 +448,12 @@ mod tests {
     #[test]
     fn grouping_merges_identical_rows_and_keeps_schools() {
         let mut a = Facts::default();
-        let s = a.add_school(Uuid::nil(), "A".into(), "a".into(), Fact::new(Entity::School, 0, None));
+        let s = a.add_school(
+            Uuid::nil(),
+            "A".into(),
+            "a".into(),
+            Fact::new(Entity::School, 0, None),
+        );
         for grade in [1, 1, 2, 1] {
             let mut f = Fact::new(Entity::Learner, s, Some(Uuid::now_v7()));
             f.set("grade", Val::Int(grade));
@@ -457,7 +462,11 @@ mod tests {
         let g = a.grouped();
         assert_eq!(g.facts.len(), 3);
         assert_eq!(g.school_fact(0).entity, Entity::School);
-        let ones = g.facts.iter().find(|f| f.get("grade") == Some(&Val::Int(1))).unwrap();
+        let ones = g
+            .facts
+            .iter()
+            .find(|f| f.get("grade") == Some(&Val::Int(1)))
+            .unwrap();
         assert_eq!((ones.weight, ones.id), (3, None));
     }
 

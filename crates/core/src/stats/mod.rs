@@ -6,10 +6,10 @@ pub mod built_in;
 pub mod catalogue;
 pub mod compute;
 pub mod facts;
-pub mod pcgd;
-pub mod population;
 pub mod indicators;
+pub mod pcgd;
 pub mod period;
+pub mod population;
 
 pub use catalogue::{DefinitionError, FormDef, Round};
 pub use compute::{FormValues, compute, compute_per_school, trace};
