@@ -309,6 +309,23 @@ fn trace_error(e: TraceError) -> Error {
     })
 }
 
+/// (id, name) of the records of one table among `ids`.
+async fn names_of<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    id: E::Column,
+    name: E::Column,
+    ids: Vec<Uuid>,
+) -> Result<Vec<(Uuid, String)>> {
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .column(name)
+        .filter(id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// The records behind one cell of `form` computed over `facts` (which must carry ids).
 pub async fn trace_cell<C: ConnectionTrait>(
     db: &C,
@@ -330,44 +347,18 @@ pub async fn trace_cell<C: ConnectionTrait>(
             let chunk = chunk.to_vec();
             let rows: Vec<(Uuid, String)> = match entity {
                 Entity::Learner => {
-                    learner::Entity::find()
-                        .select_only()
-                        .column(learner::Column::Id)
-                        .column(learner::Column::FullName)
-                        .filter(learner::Column::Id.is_in(chunk))
-                        .into_tuple()
-                        .all(db)
+                    names_of::<learner::Entity, _>(db, learner::Column::Id, learner::Column::FullName, chunk)
                         .await?
                 }
                 Entity::Staff => {
-                    staff::Entity::find()
-                        .select_only()
-                        .column(staff::Column::Id)
-                        .column(staff::Column::FullName)
-                        .filter(staff::Column::Id.is_in(chunk))
-                        .into_tuple()
-                        .all(db)
+                    names_of::<staff::Entity, _>(db, staff::Column::Id, staff::Column::FullName, chunk)
                         .await?
                 }
                 Entity::Class => {
-                    class::Entity::find()
-                        .select_only()
-                        .column(class::Column::Id)
-                        .column(class::Column::Name)
-                        .filter(class::Column::Id.is_in(chunk))
-                        .into_tuple()
-                        .all(db)
-                        .await?
+                    names_of::<class::Entity, _>(db, class::Column::Id, class::Column::Name, chunk).await?
                 }
                 Entity::Room => {
-                    room::Entity::find()
-                        .select_only()
-                        .column(room::Column::Id)
-                        .column(room::Column::Name)
-                        .filter(room::Column::Id.is_in(chunk))
-                        .into_tuple()
-                        .all(db)
-                        .await?
+                    names_of::<room::Entity, _>(db, room::Column::Id, room::Column::Name, chunk).await?
                 }
                 Entity::School => org::get_many(db, &chunk)
                     .await?
@@ -684,6 +675,19 @@ pub async fn submissions<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The stored submission of a school for a period, if any.
+async fn find_submission<C: ConnectionTrait>(
+    db: &C,
+    period_id: Uuid,
+    school_id: Uuid,
+) -> Result<Option<stats_submission::Model>> {
+    Ok(stats_submission::Entity::find()
+        .filter(stats_submission::Column::PeriodId.eq(period_id))
+        .filter(stats_submission::Column::SchoolId.eq(school_id))
+        .one(db)
+        .await?)
+}
+
 fn school_in_period(period: &Period, school: &OrgUnit) -> Result<()> {
     if school.kind != OrgKind::School || !school.path.is_within(&period.office_path()) {
         return Err(period_error(PeriodError::OutsideSubtree));
@@ -698,11 +702,7 @@ pub async fn submission<C: ConnectionTrait>(
     today: NaiveDate,
 ) -> Result<Submission> {
     school_in_period(period, school)?;
-    let m = stats_submission::Entity::find()
-        .filter(stats_submission::Column::PeriodId.eq(period.id))
-        .filter(stats_submission::Column::SchoolId.eq(school.id))
-        .one(db)
-        .await?;
+    let m = find_submission(db, period.id, school.id).await?;
     Ok(submission_of(period, school, m.as_ref(), today))
 }
 
@@ -712,11 +712,7 @@ pub async fn snapshot<C: ConnectionTrait>(
     period_id: Uuid,
     school_id: Uuid,
 ) -> Result<Option<Snapshot>> {
-    let m = stats_submission::Entity::find()
-        .filter(stats_submission::Column::PeriodId.eq(period_id))
-        .filter(stats_submission::Column::SchoolId.eq(school_id))
-        .one(db)
-        .await?;
+    let m = find_submission(db, period_id, school_id).await?;
     match m.and_then(|m| m.snapshot) {
         Some(json) => serde_json::from_str(&json)
             .map(Some)
@@ -755,11 +751,7 @@ pub async fn submit(
     let txn = db.begin().await?;
     let explained = explanations(&txn, period.id, school.id).await?;
     let open = unexplained(issues, &explained).len();
-    let existing = stats_submission::Entity::find()
-        .filter(stats_submission::Column::PeriodId.eq(period.id))
-        .filter(stats_submission::Column::SchoolId.eq(school.id))
-        .one(&txn)
-        .await?;
+    let existing = find_submission(&txn, period.id, school.id).await?;
     let current = existing
         .as_ref()
         .and_then(|m| Status::parse(&m.status))
@@ -828,11 +820,7 @@ pub async fn decide<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Submission> {
     school_in_period(period, school)?;
     let txn = db.begin().await?;
-    let existing = stats_submission::Entity::find()
-        .filter(stats_submission::Column::PeriodId.eq(period.id))
-        .filter(stats_submission::Column::SchoolId.eq(school.id))
-        .one(&txn)
-        .await?;
+    let existing = find_submission(&txn, period.id, school.id).await?;
     let current = existing
         .as_ref()
         .and_then(|m| Status::parse(&m.status))
@@ -950,10 +938,7 @@ pub async fn explain<C: ConnectionTrait + TransactionTrait>(
         return Err(Error::invalid("rule", truongso_core::DomainError::UnknownCode));
     }
     let txn = db.begin().await?;
-    let status = stats_submission::Entity::find()
-        .filter(stats_submission::Column::PeriodId.eq(period.id))
-        .filter(stats_submission::Column::SchoolId.eq(school.id))
-        .one(&txn)
+    let status = find_submission(&txn, period.id, school.id)
         .await?
         .and_then(|m| Status::parse(&m.status))
         .unwrap_or(Status::Draft);
