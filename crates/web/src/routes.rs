@@ -423,6 +423,8 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     let b = pages::health::routes(b);
     let b = pages::gradebook::routes(b);
     let b = pages::credentials::routes(b);
+    let b = pages::stats::routes(b);
+    let b = pages::stats_reports::routes(b);
     let b = crate::ledger_http::routes(b);
     let b = pages::verify::routes(b, upload);
     let b = api::verify::routes(b, upload);

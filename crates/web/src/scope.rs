@@ -51,3 +51,47 @@ pub async fn chosen(
     };
     Ok((chosen, schools))
 }
+
+/// The units of the user's grants on which they may perform `action`, highest first (the
+/// choices of a unit picker; lower units are reached from these).
+pub async fn units_for(st: &AppState, p: &Principal, action: Action) -> AppResult<Vec<OrgUnit>> {
+    let mut anchors: Vec<_> = p
+        .actor
+        .grants
+        .iter()
+        .map(|g| g.scope.anchor().clone())
+        .filter(|a| p.can(action, Resource::OrgUnit(a)))
+        .collect();
+    anchors.sort_by_key(|a| a.depth());
+    anchors.dedup();
+    let mut out: Vec<OrgUnit> = vec![];
+    for a in anchors {
+        if !out.iter().any(|u| u.id == a.last_id()) {
+            out.push(org::get(&st.store.db, a.last_id()).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// The unit named by `id`, if the user may perform `action` on it.
+pub async fn unit(st: &AppState, p: &Principal, id: Uuid, action: Action) -> AppResult<OrgUnit> {
+    let u = org::get(&st.store.db, id).await?;
+    p.require(action, Resource::OrgUnit(&u.path))?;
+    Ok(u)
+}
+
+/// The unit a page is about: the one asked for, else the highest the user may act on; with
+/// the picker's choices.
+pub async fn chosen_unit(
+    st: &AppState,
+    p: &Principal,
+    asked: Option<Uuid>,
+    action: Action,
+) -> AppResult<(OrgUnit, Vec<OrgUnit>)> {
+    let choices = units_for(st, p, action).await?;
+    let unit = match asked {
+        Some(id) => unit(st, p, id, action).await?,
+        None => choices.first().cloned().ok_or_else(AppError::forbidden)?,
+    };
+    Ok((unit, choices))
+}

@@ -199,6 +199,9 @@ pub fn nav_for(ctx: &ReqCtx) -> Vec<NavItem> {
     if any(Action::ViewQuality) {
         items.push(("/quality", "nav.quality"));
     }
+    if any(Action::ViewStats) {
+        items.push(("/stats", "nav.stats"));
+    }
     if any(Action::ViewUsers) {
         items.push(("/users", "nav.users"));
     }

@@ -14,6 +14,10 @@ mod gradebook_cases;
 mod health_cases;
 #[path = "authz/quality.rs"]
 mod quality_cases;
+#[path = "authz/stats.rs"]
+mod stats_cases;
+#[path = "authz/stats_reports.rs"]
+mod stats_reports_cases;
 
 use common::TestApp;
 use serde_json::json;
@@ -896,6 +900,8 @@ fn cases(t: &Targets) -> Vec<Case> {
     v.extend(health_cases::cases(t));
     v.extend(gradebook_cases::cases(t));
     v.extend(credentials_cases::cases(t));
+    v.extend(stats_cases::cases(t));
+    v.extend(stats_reports_cases::cases(t));
     v
 }
 

@@ -13,6 +13,8 @@ pub mod me;
 pub mod org;
 pub mod quality;
 pub mod staff;
+pub mod stats;
+pub mod stats_reports;
 pub mod users;
 pub mod verify;
 
@@ -177,12 +179,15 @@ impl Modify for Security {
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"), (name = "gradebook", description = "Marks, corrections, class summaries and results (TT 22/2021, TT 27/2020)"), (name = "credentials", description = "Học bạ số signed in turn (GVCN, Hiệu trưởng, con dấu), batch issue of a school, revocation, copies, the diploma registry (TT 21/2019)"), (name = "verify", description = "Public verification of học bạ and diplomas, document status and proofs, diploma lookup (no account needed)"))
+    tags((name = "me", description = "The caller"), (name = "org", description = "Organisation tree"), (name = "users", description = "Accounts and roles"), (name = "learners", description = "Learner records"), (name = "imports", description = "Excel imports and their jobs"), (name = "quality", description = "Data quality of schools and offices"), (name = "facilities", description = "School facilities"), (name = "classes", description = "Classes, enrolments and the year rollover"), (name = "staff", description = "Staff and teaching assignments"), (name = "health", description = "School health records and guardians"), (name = "gradebook", description = "Marks, corrections, class summaries and results (TT 22/2021, TT 27/2020)"), (name = "credentials", description = "Học bạ số signed in turn (GVCN, Hiệu trưởng, con dấu), batch issue of a school, revocation, copies, the diploma registry (TT 21/2019)"), (name = "stats", description = "Education statistics: official forms computed from the records with the records behind each cell, reporting periods, submissions and their frozen snapshots, indicators, dynamic reports, universal-education levels"), (name = "verify", description = "Public verification of học bạ and diplomas, document status and proofs, diploma lookup (no account needed)"))
 )]
 pub struct ApiDoc;
 
 pub async fn openapi() -> Response {
-    match ApiDoc::openapi().to_json() {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(stats::Doc::openapi());
+    doc.merge(stats_reports::Doc::openapi());
+    match doc.to_json() {
         Ok(s) => ([(axum::http::header::CONTENT_TYPE, "application/json")], s).into_response(),
         Err(e) => AppError::internal(e).into_response(),
     }

@@ -9,9 +9,9 @@ use crate::error::AppResult;
 use crate::scope;
 use axum::Json;
 use axum::extract::{Path, State};
-use truongso_core::auth::{Action, Resource};
+use truongso_core::auth::Action;
 use truongso_core::quality::QualityPolicy;
-use truongso_store::org::{self, OrgUnit};
+use truongso_store::org::OrgUnit;
 use truongso_store::quality::{self, Rollup, SchoolReport};
 use uuid::Uuid;
 
@@ -30,9 +30,7 @@ pub async fn school_report(st: &AppState, p: &Principal, school_id: Uuid) -> App
 
 /// A unit the caller may check the data quality of.
 pub async fn unit(st: &AppState, p: &Principal, id: Uuid) -> AppResult<OrgUnit> {
-    let u = org::get(&st.store.db, id).await?;
-    p.require(Action::ViewQuality, Resource::OrgUnit(&u.path))?;
-    Ok(u)
+    scope::unit(st, p, id, Action::ViewQuality).await
 }
 
 /// The roll-up of a unit's subtree (already authorised).

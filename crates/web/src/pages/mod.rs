@@ -14,6 +14,8 @@ pub mod learners;
 pub mod org;
 pub mod quality;
 pub mod staff;
+pub mod stats;
+pub mod stats_reports;
 pub mod users;
 pub mod verify;
 

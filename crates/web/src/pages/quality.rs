@@ -16,11 +16,11 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
-use truongso_core::auth::{Action, Resource};
+use truongso_core::auth::Action;
 use truongso_core::i18n;
 use truongso_core::org::OrgKind;
 use truongso_core::quality::{Finding, Severity};
-use truongso_store::org::{self, OrgUnit};
+use truongso_store::org::OrgUnit;
 use truongso_store::quality::{IssueRow, QualityCounts, SchoolReport};
 use uuid::Uuid;
 
@@ -139,32 +139,12 @@ struct SchoolPage {
     groups: Vec<RuleGroup>,
 }
 
-/// The units whose quality the user may check through their grants, highest first.
-async fn grant_units(st: &AppState, p: &Principal) -> AppResult<Vec<OrgUnit>> {
-    let mut anchors: Vec<_> = p
-        .actor
-        .grants
-        .iter()
-        .map(|g| g.scope.anchor().clone())
-        .filter(|a| p.can(Action::ViewQuality, Resource::OrgUnit(a)))
-        .collect();
-    anchors.sort_by_key(|a| a.depth());
-    anchors.dedup();
-    let mut out: Vec<OrgUnit> = vec![];
-    for a in anchors {
-        if !out.iter().any(|u| u.id == a.last_id()) {
-            out.push(org::get(&st.store.db, a.last_id()).await?);
-        }
-    }
-    Ok(out)
-}
-
 pub async fn index(
     State(st): State<AppState>,
     Authed { ctx, p }: Authed,
     Query(query): Query<QualityQuery>,
 ) -> AppResult<Response> {
-    let choices = grant_units(&st, &p).await?;
+    let choices = crate::scope::units_for(&st, &p, Action::ViewQuality).await?;
     if let Some(id) = query.school {
         return school_page(&st, Layout::titled(&ctx, "quality.title"), &p, &choices, id).await;
     }

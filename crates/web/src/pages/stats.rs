@@ -1,0 +1,7 @@
+//! Statistics pages.
+
+use crate::routes::Builder;
+
+pub(crate) fn routes(b: Builder) -> Builder {
+    b
+}
