@@ -83,6 +83,8 @@ struct Targets {
     doc_issued: String,
     doc_signing: String,
     homeroom_user: Uuid,
+    /// The demo's statistics period opened by P (beginning of year 2026).
+    period: Uuid,
 }
 
 fn can(a: &Actor, action: Action, r: Resource<'_>) -> bool {
@@ -1012,6 +1014,13 @@ app_test!(every_route_every_role, async |app: &TestApp| {
         .find(|u| u.id != s.id)
         .unwrap();
     let t = Targets {
+        period: truongso_store::stats::periods_for(db, &p.path)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.office_id == p.id)
+            .expect("the demo's period")
+            .id,
         p_id: p.id,
         s_id: s.id,
         s2_id: s2.id,

@@ -111,10 +111,10 @@ struct RollupPage {
     schools: Vec<Row>,
 }
 
-struct IssueView {
+pub(crate) struct IssueView {
     name: String,
     href: String,
-    detail: String,
+    pub(crate) detail: String,
     /// The other records of a duplicate: (link, label).
     others: Vec<(String, String)>,
 }
@@ -256,7 +256,7 @@ fn group(t: Tr, issues: &[IssueRow]) -> Vec<RuleGroup> {
     out
 }
 
-fn issue_view(t: Tr, i: &IssueRow) -> IssueView {
+pub(crate) fn issue_view(t: Tr, i: &IssueRow) -> IssueView {
     let mut others = vec![];
     let detail = match &i.finding {
         Finding::MissingField { field } => t.s(&format!("quality.field.{field}")).to_string(),
