@@ -411,28 +411,16 @@ pub async fn nutrition_summary<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await?;
+    let latest = latest_measured(cipher, entries, &learners)?;
     let mut counts = vec![0u64; BmiCategory::ALL.len()];
-    let (mut measured, mut unclassified) = (0u64, 0u64);
-    let mut done: Option<Uuid> = None;
-    for (id, learner_id, data) in entries {
-        if done == Some(learner_id) {
-            continue;
-        }
-        let Some((dob, sex)) = learners.get(&learner_id) else {
-            continue;
-        };
-        let c: Checkup = decrypt(cipher, id, &data)?;
-        if c.height.is_none() || c.weight.is_none() {
-            continue;
-        }
-        done = Some(learner_id);
-        measured += 1;
-        let sex = Sex::parse(sex).map_err(|_| Error::Internal(format!("learner {learner_id}: bad sex")))?;
-        match c.bmi_for_age(sex, *dob) {
+    let measured = latest.len() as u64;
+    let mut unclassified = 0u64;
+    for category in latest.values() {
+        match category {
             Some(b) => {
                 let k = BmiCategory::ALL
                     .iter()
-                    .position(|x| *x == b.category)
+                    .position(|x| x == b)
                     .expect("a category of the list");
                 counts[k] += 1;
             }
@@ -453,4 +441,63 @@ pub async fn nutrition_summary<C: ConnectionTrait>(
             })
             .collect(),
     })
+}
+
+/// Walks check-ups `(entry id, learner id, stored data)` ordered by learner and newest first,
+/// and keeps for each learner of `learners` (date of birth, sex) the first that measured both
+/// height and weight: its BMI-for-age category, `None` past the WHO references' ages. One
+/// decryption per check-up until a learner's measured one.
+fn latest_measured(
+    cipher: &FieldCipher,
+    entries: Vec<(Uuid, Uuid, String)>,
+    learners: &std::collections::HashMap<Uuid, (NaiveDate, String)>,
+) -> Result<std::collections::HashMap<Uuid, Option<BmiCategory>>> {
+    let mut out = std::collections::HashMap::new();
+    for (id, learner_id, data) in entries {
+        if out.contains_key(&learner_id) {
+            continue;
+        }
+        let Some((dob, sex)) = learners.get(&learner_id) else {
+            continue;
+        };
+        let c: Checkup = decrypt(cipher, id, &data)?;
+        if c.height.is_none() || c.weight.is_none() {
+            continue;
+        }
+        let sex = Sex::parse(sex).map_err(|_| Error::Internal(format!("learner {learner_id}: bad sex")))?;
+        out.insert(learner_id, c.bmi_for_age(sex, *dob).map(|b| b.category));
+    }
+    Ok(out)
+}
+
+/// The BMI-for-age category of each of `learners` (id → date of birth, sex) from their latest
+/// check-up on or before `on` that measured height and weight (statistics as at a reference
+/// date); learners never measured are absent.
+pub async fn bmi_as_at<C: ConnectionTrait>(
+    db: &C,
+    cipher: &FieldCipher,
+    learners: &std::collections::HashMap<Uuid, (NaiveDate, String)>,
+    on: NaiveDate,
+) -> Result<std::collections::HashMap<Uuid, Option<BmiCategory>>> {
+    let ids: Vec<Uuid> = learners.keys().copied().collect();
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let entries: Vec<(Uuid, Uuid, String)> = health_entry::Entity::find()
+            .select_only()
+            .column(health_entry::Column::Id)
+            .column(health_entry::Column::LearnerId)
+            .column(health_entry::Column::DataEnc)
+            .filter(health_entry::Column::Kind.eq(CHECKUP))
+            .filter(health_entry::Column::LearnerId.is_in(chunk.to_vec()))
+            .filter(health_entry::Column::OnDate.lte(on))
+            .order_by_asc(health_entry::Column::LearnerId)
+            .order_by_desc(health_entry::Column::OnDate)
+            .order_by_desc(health_entry::Column::CreatedAt)
+            .order_by_desc(health_entry::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(latest_measured(cipher, entries, learners)?);
+    }
+    Ok(out)
 }

@@ -388,3 +388,52 @@ both_backends!(a_reporting_period_runs_its_course, |s: Store| async move {
     }
     assert!(audit::verify(&s.db).await.unwrap().first_break.is_none());
 });
+
+both_backends!(
+    preschool_nutrition_rows_count_the_latest_measured_checkups,
+    |s: Store| async move {
+        use truongso_core::health::BmiCategory as B;
+        let cipher = truongso_store::testing::cipher();
+        demo::seed(&s, &cipher, demo::DemoOptions::small(3))
+            .await
+            .unwrap();
+        let so = org::by_code(&s.db, "08").await.unwrap();
+        let preschool = org::in_subtree(&s.db, &so.path, Some(OrgKind::School))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.levels.as_ref().is_some_and(|l| l.levels() == [SchoolLevel::MN]))
+            .expect("a preschool");
+        // As at today every check-up counts, as in the health page's summary of the same school.
+        let today = truongso_store::now().date_naive();
+        let forms = st::forms_of(Round::BeginningOfYear, today, preschool.levels.as_ref());
+        let (_, values) = st::school_forms(&s.db, &cipher, &preschool, &forms, Cut::new(2026, today))
+            .await
+            .unwrap();
+        let mn = &values[0];
+        let summary = truongso_store::health::nutrition_summary(&s.db, &cipher, preschool.id)
+            .await
+            .unwrap();
+        assert!(summary.measured > 0, "the demo measures its children");
+        let cell = |row: &str| mn.cell(row, "total.all").unwrap_or(0);
+        assert_eq!(
+            cell("107") + cell("112"),
+            summary.measured - summary.unclassified,
+            "checked = measured"
+        );
+        assert_eq!(
+            cell("110") + cell("115"),
+            summary.count(B::Thinness) + summary.count(B::SevereThinness),
+            "wasted"
+        );
+        assert_eq!(
+            cell("111") + cell("116"),
+            summary.count(B::Overweight) + summary.count(B::Obesity),
+            "overweight"
+        );
+        // Underweight and stunting are not computed from BMI: blank, never 0.
+        for row in ["108", "109", "113", "114"] {
+            assert_eq!(mn.cell(row, "total.all"), None, "row {row}");
+        }
+    }
+);

@@ -308,7 +308,7 @@ mod tests {
             &[
                 ("age_months", Val::Int(10)),
                 ("age", Val::Int(0)),
-                ("nutrition", Val::code("underweight")),
+                ("nutrition", Val::code("wasted")),
             ],
         );
         learner(
@@ -337,13 +337,18 @@ mod tests {
         assert_eq!(v.cell("104", "total.all"), Some(1));
         assert_eq!(v.cell("105", "total.all"), Some(1));
         assert_eq!(v.cell("107", "total.all"), Some(1));
-        assert_eq!(v.cell("108", "total.all"), Some(1));
+        assert_eq!(v.cell("110", "total.all"), Some(1));
+        assert_eq!(
+            v.cell("108", "total.all"),
+            None,
+            "underweight is not derived from BMI"
+        );
         assert_eq!(
             v.cell("112", "total.all"),
             Some(1),
             "the unweighed child is not checked"
         );
-        assert_eq!(v.cell("113", "total.all"), Some(0));
+        assert_eq!(v.cell("115", "total.all"), Some(0));
         assert_eq!(v.cell("117", "total.all"), None);
     }
 

@@ -370,6 +370,19 @@ impl Facts {
     }
 }
 
+/// The preschool forms' nutrition status from a BMI-for-age category (WHO): below −2 SD is
+/// wasting (gầy còm), above the age's overweight cut-off is overweight or obesity (thừa cân,
+/// béo phì). Underweight and stunting need weight-for-age and height-for-age references the
+/// records do not use yet; the forms leave those rows blank.
+pub fn nutrition_of(category: crate::health::BmiCategory) -> &'static str {
+    use crate::health::BmiCategory as B;
+    match category {
+        B::SevereThinness | B::Thinness => "wasted",
+        B::Normal => "normal",
+        B::Overweight | B::Obesity => "overweight",
+    }
+}
+
 /// Official age of a general-education grade: 6 in grade 1 … 17 in grade 12.
 pub fn official_age(grade: i64) -> Option<i64> {
     (1..=12).contains(&grade).then_some(grade + 5)
@@ -409,6 +422,20 @@ pub fn region_band(region: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nutrition_from_bmi_for_age() {
+        use crate::health::{BmiCategory as B, classify_bmi_z};
+        // Under five: overweight above +2 SD; wasting below −2 SD.
+        assert_eq!(super::nutrition_of(classify_bmi_z(-2.01, 40).unwrap()), "wasted");
+        assert_eq!(super::nutrition_of(classify_bmi_z(-3.5, 40).unwrap()), "wasted");
+        assert_eq!(super::nutrition_of(classify_bmi_z(1.5, 40).unwrap()), "normal");
+        assert_eq!(
+            super::nutrition_of(classify_bmi_z(2.01, 40).unwrap()),
+            "overweight"
+        );
+        assert_eq!(super::nutrition_of(B::Obesity), "overweight");
+    }
 
     #[test]
     fn field_names_are_unique_per_entity() {

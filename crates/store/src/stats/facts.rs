@@ -215,6 +215,26 @@ pub async fn load<C: ConnectionTrait>(
             .all(db)
             .await?
     };
+    // Nutrition is a preschool row: only the learners of schools that teach MN are measured.
+    let preschools: Vec<Uuid> = schools
+        .iter()
+        .filter(|u| {
+            u.levels
+                .as_ref()
+                .is_some_and(|l| l.levels().contains(&SchoolLevel::MN))
+        })
+        .map(|u| u.id)
+        .collect();
+    let to_measure: HashMap<Uuid, (NaiveDate, String)> = learners
+        .iter()
+        .filter(|l| preschools.contains(&l.school_id))
+        .map(|l| (l.id, (l.date_of_birth, l.sex.clone())))
+        .collect();
+    let nutrition = if to_measure.is_empty() {
+        HashMap::new()
+    } else {
+        crate::health::bmi_as_at(db, cipher, &to_measure, day).await?
+    };
     let mut statuses: HashMap<Uuid, Vec<learner_status::Model>> = HashMap::new();
     if !year_ids.is_empty() {
         for s in learner_status::Entity::find()
@@ -448,7 +468,11 @@ pub async fn load<C: ConnectionTrait>(
             .set("conduct", Val::opt_code(result.and_then(|r| r.conduct.clone())))
             .set("decision", Val::opt_code(decision))
             .set("completed_level", Val::Bool(completed_level))
-            .set("residence", Val::opt_code(l.commune_code.clone()));
+            .set("residence", Val::opt_code(l.commune_code.clone()))
+            .set(
+                "nutrition",
+                Val::opt_code(nutrition.get(&l.id).copied().flatten().map(f::nutrition_of)),
+            );
         if on_roll {
             let e = school_learners.entry(s).or_default();
             e.0 += 1;
