@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_credentials;
+mod bench_stats;
 mod config;
 mod credentials;
 mod gradebook;
@@ -290,6 +291,34 @@ enum BenchCmd {
         /// whatever is queued at once, one document at a time when the workers are slower).
         #[arg(long, default_value_t = 0)]
         append_window_ms: u64,
+    },
+    /// Generate a province for the statistics benchmark into an empty database (migrated
+    /// here): schools of every level, classes, learners with this and last year's enrolments,
+    /// status changes during 2026-2027, year results, staff, rooms, profiles, facilities.
+    StatsSeed {
+        #[arg(long, default_value_t = 1500)]
+        schools: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        learners: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Education statistics on the configured database (no server): the unit's whole form
+    /// set at 30/9 and at 31/5, one school's forms for a sample of schools, the unit's facts
+    /// and indicators; several runs, the first (cold) reported apart.
+    Stats {
+        /// The unit (its code); default: the one current province department.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, default_value_t = 2026)]
+        start_year: i32,
+        #[arg(long, default_value_t = 50)]
+        schools_sample: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Write the province totals of every form (JSON) for scripts/bench_stats_duckdb.py.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
 }
 
@@ -676,6 +705,48 @@ async fn main() -> anyhow::Result<()> {
                 append_window_ms,
             })
             .await
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::StatsSeed {
+                    schools,
+                    learners,
+                    seed,
+                },
+        } => {
+            let store = open(&cfg).await?;
+            let opts = bench_stats::SeedOpts {
+                schools,
+                learners,
+                seed,
+                database_url: cfg.database_url.clone(),
+            };
+            bench_stats::seed(&store, &cfg.cipher()?, opts).await
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Stats {
+                    unit,
+                    start_year,
+                    schools_sample,
+                    runs,
+                    json,
+                },
+        } => {
+            let store = Store::connect(&cfg.database_url).await?;
+            let cipher = cfg.cipher()?;
+            // A wrong key would only show as undecryptable disability fields mid-run.
+            truongso_store::settings::verify_data_key(&store.db, &cipher)
+                .await
+                .context("cannot use the data key")?;
+            let opts = bench_stats::StatsOpts {
+                unit,
+                start_year,
+                schools_sample,
+                runs,
+                json,
+            };
+            bench_stats::stats(&store, &cipher, opts).await
         }
         Cmd::Audit {
             cmd: AuditCmd::Verify,
