@@ -168,7 +168,7 @@ TYPES = {
 }
 
 
-def decrypt_disabilities(con, key_file):
+def decrypt_disabilities(con, key_file, tmp):
     """learner id -> disability type, decrypted as crypto.rs encrypts: HKDF-SHA256 (salt
     "truongso-field-keys", info "aes-256-gcm") of the 32-byte master key, AES-256-GCM, "v1:" +
     unpadded base64 of nonce || ciphertext, the context as associated data."""
@@ -193,9 +193,14 @@ def decrypt_disabilities(con, key_file):
         h = lid.replace("-", "")
         context = f"learners.disability:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
         out.append((lid, aead.decrypt(blob[:12], blob[12:], context.encode()).decode()))
-    con.execute("CREATE TEMP TABLE disability (learner_id VARCHAR, kind VARCHAR)")
-    if out:
-        con.executemany("INSERT INTO disability VALUES (?, ?)", out)
+    # Row-by-row inserts into DuckDB are slow: hand the pairs over as a file.
+    path = os.path.join(tmp, "disability.csv")
+    with open(path, "w") as f:
+        f.write("learner_id,kind\n")
+        f.writelines(f"{lid},{kind}\n" for lid, kind in out)
+    con.execute("CREATE TEMP TABLE disability AS SELECT * FROM read_csv(?, header = true, "
+                "columns = {'learner_id': 'VARCHAR', 'kind': 'VARCHAR'})", [path])
+    os.remove(path)
     return len(out)
 
 
@@ -433,7 +438,7 @@ def main():
         counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
-    decrypted = decrypt_disabilities(con, args.data_key_file)
+    decrypted = decrypt_disabilities(con, args.data_key_file, tmp)
     t_decrypt = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -453,7 +458,8 @@ def main():
     print(f"DuckDB pass (load + decrypt + compute): {duck:.2f} s; compute alone {t_compute:.2f} s")
     secs = ours["beginning"]["seconds"]
     warm = sorted(secs[1:]) or secs
-    mine = warm[len(warm) // 2]
+    # The median as `bench stats` prints it (nearest rank).
+    mine = warm[(len(warm) + 1) // 2 - 1]
     print(f"unit_forms, whole beginning-of-year set ({ours.get('build', '?')} build, warm median of "
           f"{len(warm)}): {mine:.2f} s -> ratio {mine / duck:.1f}x DuckDB load + compute, "
           f"{mine / t_compute:.1f}x compute alone")
