@@ -77,7 +77,7 @@ fn blank(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn parse_unit(locale: Locale, s: &Option<String>) -> AppResult<Option<Uuid>> {
+pub fn parse_unit(locale: Locale, s: &Option<String>) -> AppResult<Option<Uuid>> {
     blank(s)
         .map(|v| {
             Uuid::parse_str(v).map_err(|_| {
@@ -922,16 +922,121 @@ fn sort_key(v: &Val, label: &str) -> (u8, i64, String) {
     }
 }
 
+/// What reports of one unit and day read, loaded once and shared by several evaluations (every
+/// indicator of a unit): this year's facts, and on demand earlier and later years' and the
+/// population.
+pub struct Data {
+    facts: Facts,
+    earlier: HashMap<i32, Facts>,
+    later: Option<Facts>,
+    population: Option<Population>,
+    children: Option<HashMap<Uuid, (Uuid, String)>>,
+}
+
+impl Data {
+    pub async fn load(st: &AppState, spec: &ReportSpec) -> AppResult<Data> {
+        let cut = Cut::new(spec.start_year, spec.reference);
+        Ok(Data {
+            facts: stats::unit_facts(&st.store.db, &st.cipher, &spec.unit, cut).await?,
+            earlier: HashMap::new(),
+            later: None,
+            population: None,
+            children: None,
+        })
+    }
+
+    /// Loads what the report needs beyond this year's facts; a year or a population table that
+    /// does not exist is a precise 400.
+    async fn prepare(&mut self, st: &AppState, spec: &ReportSpec, locale: Locale) -> AppResult<()> {
+        let db = &st.store.db;
+        if spec.by.iter().any(|b| b == UNIT_DIM) && self.children.is_none() {
+            self.children = Some(child_of_schools(st, &spec.unit, &self.facts).await?);
+        }
+        let Measure::Indicator(id) = spec.measure else {
+            return Ok(());
+        };
+        let level = spec.level.unwrap_or_else(|| default_level(id));
+        let Some(def) = id.definition(level) else {
+            return Ok(());
+        };
+        for side in [&def.numerator, &def.denominator] {
+            let Side::Facts { year, .. } = side else { continue };
+            let (n, y) = match year {
+                indicators::Year::This => continue,
+                indicators::Year::Earlier(n) => (i32::from(*n), spec.start_year - i32::from(*n)),
+                indicators::Year::Later => (-1, spec.start_year + 1),
+            };
+            let loaded = if n < 0 {
+                self.later.is_some()
+            } else {
+                self.earlier.contains_key(&n)
+            };
+            if !loaded {
+                let other = stats::unit_facts(db, &st.cipher, &spec.unit, Cut::new(y, ymd(y, 9, 30))).await?;
+                if n < 0 {
+                    self.later = Some(other);
+                } else {
+                    self.earlier.insert(n, other);
+                }
+            }
+            let other = if n < 0 {
+                self.later.as_ref()
+            } else {
+                self.earlier.get(&n)
+            };
+            if !other.is_some_and(has_records) {
+                return Err(bad(
+                    locale,
+                    "year",
+                    tf(
+                        locale,
+                        "stats_reports.error.no_year_data",
+                        &[("year", format!("{y}-{}", y + 1))],
+                    ),
+                ));
+            }
+        }
+        if uses_population(id, level) {
+            if self.population.is_none() {
+                self.population = Some(population_of(st, &spec.unit, spec.start_year).await?);
+            }
+            if self.population.as_ref().is_none_or(HashMap::is_empty) {
+                return Err(bad(
+                    locale,
+                    "year",
+                    tf(
+                        locale,
+                        "stats_reports.error.no_population",
+                        &[("year", spec.start_year.to_string())],
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Computes a report.
 pub async fn run_report(st: &AppState, spec: &ReportSpec, locale: Locale) -> AppResult<ReportBody> {
-    let db = &st.store.db;
-    let cut = Cut::new(spec.start_year, spec.reference);
-    let facts = stats::unit_facts(db, &st.cipher, &spec.unit, cut).await?;
-    let children = if spec.by.iter().any(|b| b == UNIT_DIM) {
-        child_of_schools(st, &spec.unit, &facts).await?
-    } else {
-        HashMap::new()
-    };
+    let mut data = Data::load(st, spec).await?;
+    report_with(st, &mut data, spec, locale).await
+}
+
+/// Computes a report over loaded data (loading what else it needs).
+pub async fn report_with(
+    st: &AppState,
+    data: &mut Data,
+    spec: &ReportSpec,
+    locale: Locale,
+) -> AppResult<ReportBody> {
+    data.prepare(st, spec, locale).await?;
+    compute_report(data, spec, locale)
+}
+
+fn compute_report(data: &Data, spec: &ReportSpec, locale: Locale) -> AppResult<ReportBody> {
+    let facts = &data.facts;
+    let no_children = HashMap::new();
+    let children = data.children.as_ref().unwrap_or(&no_children);
     let school_name: HashMap<Uuid, &str> = facts.schools.iter().map(|s| (s.id, s.name.as_str())).collect();
     // Group values as codes, school and unit ids resolved; with the labels of the ids.
     let mut names: HashMap<String, String> = HashMap::new();
@@ -981,7 +1086,7 @@ pub async fn run_report(st: &AppState, spec: &ReportSpec, locale: Locale) -> App
                 .iter()
                 .map(|d| Dim::parse(entity, core_dim(d)).expect("checked in resolve"))
                 .collect();
-            let counts = compute::group(&facts, entity, &filter, &dims, None);
+            let counts = compute::group(facts, entity, &filter, &dims, None);
             let all: u64 = counts.values().sum();
             let mut grouped: BTreeMap<Vec<Val>, Rate> = BTreeMap::new();
             for (k, n) in counts {
@@ -1001,51 +1106,9 @@ pub async fn run_report(st: &AppState, spec: &ReportSpec, locale: Locale) -> App
                     IndicatorError::NotApplicable { indicator: id, level },
                 )
             })?;
-            let mut earlier: HashMap<i32, Facts> = HashMap::new();
-            let mut later: Option<Facts> = None;
-            for side in [&def.numerator, &def.denominator] {
-                let Side::Facts { year, .. } = side else { continue };
-                let (n, y) = match year {
-                    indicators::Year::This => continue,
-                    indicators::Year::Earlier(n) => (i32::from(*n), spec.start_year - i32::from(*n)),
-                    indicators::Year::Later => (-1, spec.start_year + 1),
-                };
-                let other = stats::unit_facts(db, &st.cipher, &spec.unit, Cut::new(y, ymd(y, 9, 30))).await?;
-                if !has_records(&other) {
-                    return Err(bad(
-                        locale,
-                        "year",
-                        tf(
-                            locale,
-                            "stats_reports.error.no_year_data",
-                            &[("year", format!("{y}-{}", y + 1))],
-                        ),
-                    ));
-                }
-                if n < 0 {
-                    later = Some(other);
-                } else {
-                    earlier.insert(n, other);
-                }
-            }
-            let pop = if uses_population(id, level) {
-                let p = population_of(st, &spec.unit, spec.start_year).await?;
-                if p.is_empty() {
-                    return Err(bad(
-                        locale,
-                        "year",
-                        tf(
-                            locale,
-                            "stats_reports.error.no_population",
-                            &[("year", spec.start_year.to_string())],
-                        ),
-                    ));
-                }
-                p
-            } else {
-                Population::new()
-            };
-            let area = area_of(&facts);
+            let no_population = Population::new();
+            let pop = data.population.as_ref().unwrap_or(&no_population);
+            let area = area_of(facts);
             let population = |age: u8, commune: Option<&str>| -> Option<u64> {
                 match commune {
                     Some(c) => pop.get(&(c.to_string(), age)).copied(),
@@ -1056,11 +1119,11 @@ pub async fn run_report(st: &AppState, spec: &ReportSpec, locale: Locale) -> App
                         .sum::<Option<u64>>(),
                 }
             };
-            let earlier_of = |n: i32| earlier.get(&n);
+            let earlier_of = |n: i32| data.earlier.get(&n);
             let inputs = Inputs {
-                year: &facts,
+                year: facts,
                 earlier: &earlier_of,
-                later: later.as_ref(),
+                later: data.later.as_ref(),
                 population: &population,
             };
             let group: Vec<&str> = spec.by.iter().map(|d| core_dim(d)).collect();
@@ -1211,7 +1274,20 @@ pub async fn get_indicators(
     let asked = parse_unit(locale, &q.unit)?;
     let (unit, _) = scope::chosen_unit(&st, &p, asked, Action::ViewStats).await?;
     let (start_year, reference) = resolve_cut(locale, &q.year, &q.date)?;
-    let facts = stats::unit_facts(&st.store.db, &st.cipher, &unit, Cut::new(start_year, reference)).await?;
+    let base = ReportSpec {
+        unit: unit.clone(),
+        choices: vec![],
+        measure: Measure::Count(Entity::Learner),
+        level: None,
+        by: vec![],
+        filter: vec![],
+        start_year,
+        reference,
+    };
+    // One load of the year's facts for every indicator (earlier years and the population are
+    // loaded once, when the first indicator needs them).
+    let mut data = Data::load(&st, &base).await?;
+    let facts = &data.facts;
     let taught: BTreeSet<SchoolLevel> = facts
         .schools
         .iter()
@@ -1225,14 +1301,9 @@ pub async fn get_indicators(
     for id in IndicatorId::ALL {
         for level in taught.iter().copied().filter(|l| id.applies_to(*l)) {
             let spec = ReportSpec {
-                unit: unit.clone(),
-                choices: vec![],
                 measure: Measure::Indicator(id),
                 level: Some(level),
-                by: vec![],
-                filter: vec![],
-                start_year,
-                reference,
+                ..base.clone()
             };
             let base = IndicatorValue {
                 indicator: id.as_str().into(),
@@ -1246,7 +1317,7 @@ pub async fn get_indicators(
                 value: None,
                 missing: None,
             };
-            out.push(match run_report(&st, &spec, locale).await {
+            out.push(match report_with(&st, &mut data, &spec, locale).await {
                 Ok(r) => IndicatorValue {
                     numerator: Some(r.total.numerator),
                     denominator: Some(r.total.denominator),

@@ -31,7 +31,6 @@ use truongso_core::org::SchoolLevel;
 use truongso_core::stats::indicators::{IndicatorId, Rate, RateKind};
 use truongso_core::stats::pcgd::{Criterion, Programme};
 use truongso_store::org::OrgUnit;
-use uuid::Uuid;
 
 pub(crate) fn routes(b: Builder) -> Builder {
     use Access::{Act, SignedIn};
@@ -113,45 +112,82 @@ pub(crate) struct Chart {
     note: Option<String>,
 }
 
-const CHART_WIDTH: u32 = 720;
-const BAR_SPACE: u32 = 360;
+/// The drawing's width and the part of it the labels take (SVG units: the chart scales to its
+/// box, so a small chart uses a narrow drawing to keep its text readable).
+#[derive(Clone, Copy)]
+struct Frame {
+    width: u32,
+    labels: u32,
+}
+
+/// A report's chart, across the page.
+const WIDE: Frame = Frame {
+    width: 720,
+    labels: 260,
+};
+/// A trend in a card of the dashboard's grid.
+const SMALL: Frame = Frame {
+    width: 300,
+    labels: 80,
+};
+/// Room left after the bar for its value.
+const VALUE_SPACE: u32 = 70;
 const ROW: u32 = 26;
 /// Bars drawn at most; the table beside the chart has every row.
 const MAX_BARS: usize = 40;
 
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max - 1).collect();
-        out.push('…');
-        out
+/// The end of a label that fits `max` characters: names of units and schools differ at their
+/// end ("… phường Hà Giang 1"), not at their start ("Phòng Văn hóa – Xã hội …").
+fn shorten_front(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
     }
+    let tail: String = s.chars().skip(n - (max - 1)).collect();
+    format!("…{}", tail.trim_start())
 }
 
-/// Bars of `(label, value, value as written)`; values are scaled to the largest. A bar
+/// A label of one or two group values that fits `max` characters: the last values are kept
+/// whole (the sex of "unit · sex" tells the bars apart), the first is shortened.
+fn short_label(parts: &[String], max: usize) -> String {
+    let full = parts.join(" · ");
+    if full.chars().count() <= max || parts.len() < 2 {
+        return shorten_front(&full, max);
+    }
+    let rest: String = parts[1..].iter().map(|p| format!(" · {p}")).collect();
+    let room = max.saturating_sub(rest.chars().count()).max(6);
+    shorten_front(&format!("{}{rest}", shorten_front(&parts[0], room)), max)
+}
+
+/// Bars of `(label parts, value, value as written)`; values are scaled to the largest. A bar
 /// without a value (zero denominator) is drawn empty with "—".
 fn bar_chart(
     t: Tr,
     id: &str,
     title: String,
-    items: Vec<(String, Option<u64>, String)>,
-    label_width: u32,
+    items: Vec<(Vec<String>, Option<u64>, String)>,
+    frame: Frame,
 ) -> Chart {
     let total = items.len();
-    let items: Vec<_> = items.into_iter().take(MAX_BARS).collect();
-    let max = items.iter().filter_map(|i| i.1).max().unwrap_or(0).max(1);
-    let bar_x = label_width + 8;
+    let items: Vec<(String, Vec<String>, Option<u64>, String)> = items
+        .into_iter()
+        .take(MAX_BARS)
+        .map(|(parts, v, text)| (parts.join(" · "), parts, v, text))
+        .collect();
+    let max = items.iter().filter_map(|i| i.2).max().unwrap_or(0).max(1);
+    let bar_x = frame.labels + 8;
+    let space = frame.width - bar_x - VALUE_SPACE;
     let bars: Vec<Bar> = items
         .iter()
         .enumerate()
-        .map(|(i, (label, value, text))| {
+        .map(|(i, (label, parts, value, text))| {
             let y = 8 + i as u32 * ROW;
             let w = value.map_or(0, |v| {
-                ((u128::from(v) * u128::from(BAR_SPACE)) / u128::from(max)) as u32
+                ((u128::from(v) * u128::from(space)) / u128::from(max)) as u32
             });
             Bar {
-                short: shorten(label, (label_width / 7) as usize),
+                // About 8 units a character at the drawing's font size.
+                short: short_label(parts, (frame.labels / 8) as usize),
                 label: label.clone(),
                 text: if value.is_some() {
                     text.clone()
@@ -166,8 +202,8 @@ fn bar_chart(
         })
         .collect();
     let desc = match (
-        items.iter().filter(|i| i.1.is_some()).max_by_key(|i| i.1),
-        items.iter().filter(|i| i.1.is_some()).min_by_key(|i| i.1),
+        items.iter().filter(|i| i.2.is_some()).max_by_key(|i| i.2),
+        items.iter().filter(|i| i.2.is_some()).min_by_key(|i| i.2),
     ) {
         (Some(hi), Some(lo)) => i18n::tf(
             t.0,
@@ -175,9 +211,9 @@ fn bar_chart(
             &[
                 ("n", items.len().to_string()),
                 ("max_label", hi.0.clone()),
-                ("max", hi.2.clone()),
+                ("max", hi.3.clone()),
                 ("min_label", lo.0.clone()),
-                ("min", lo.2.clone()),
+                ("min", lo.3.clone()),
             ],
         ),
         _ => t.s("stats_reports.chart.empty").to_string(),
@@ -186,9 +222,9 @@ fn bar_chart(
         id: id.to_string(),
         title,
         desc,
-        width: CHART_WIDTH,
+        width: frame.width,
         height: 16 + items.len().max(1) as u32 * ROW,
-        label_x: label_width,
+        label_x: frame.labels,
         bar_x,
         bars,
         note: (total > MAX_BARS).then(|| t.f("stats_reports.chart.more", "n", &MAX_BARS.to_string())),
@@ -323,9 +359,9 @@ fn report_view(t: Tr, spec: &api::ReportSpec, body: &ReportBody, q: &ReportQuery
         }));
         v
     };
-    let chart_items: Vec<(String, Option<u64>, String)> = if body.rows.is_empty() {
+    let chart_items: Vec<(Vec<String>, Option<u64>, String)> = if body.rows.is_empty() {
         vec![(
-            t.s("stats_reports.report.total").to_string(),
+            vec![t.s("stats_reports.report.total").to_string()],
             chart_value(is_count, &body.total),
             chart_text(t, is_count, &body.total),
         )]
@@ -334,11 +370,7 @@ fn report_view(t: Tr, spec: &api::ReportSpec, body: &ReportBody, q: &ReportQuery
             .iter()
             .map(|r| {
                 (
-                    r.key
-                        .iter()
-                        .map(|k| k.label.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" · "),
+                    r.key.iter().map(|k| k.label.clone()).collect(),
                     chart_value(is_count, r),
                     chart_text(t, is_count, r),
                 )
@@ -387,7 +419,7 @@ fn report_view(t: Tr, spec: &api::ReportSpec, body: &ReportBody, q: &ReportQuery
             "report-chart",
             body.measure_name.clone(),
             chart_items,
-            260,
+            WIDE,
         )],
         xlsx: export("xlsx"),
         csv: export("csv"),
@@ -757,10 +789,7 @@ pub async fn population_page(
     Authed { ctx, p }: Authed,
     Query(q): Query<UnitQuery>,
 ) -> AppResult<Response> {
-    let asked = match q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(Uuid::parse_str(s).map_err(|_| AppError::not_found())?),
-        None => None,
-    };
+    let asked = api::parse_unit(ctx.locale, &q.unit)?;
     let (unit, _) = scope::chosen_unit(&st, &p, asked, Action::ManageStats).await?;
     let l = Layout::titled(&ctx, "stats_reports.population.title");
     render_population(&st, l, &p, unit, StatusCode::OK, None, vec![]).await
@@ -993,10 +1022,7 @@ pub async fn pcgd_page(
     Query(q): Query<api::PcgdQuery>,
 ) -> AppResult<Response> {
     let locale = ctx.locale;
-    let asked = match q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(Uuid::parse_str(s).map_err(|_| AppError::not_found())?),
-        None => None,
-    };
+    let asked = api::parse_unit(ctx.locale, &q.unit)?;
     let (unit, choices) = scope::chosen_unit(&st, &p, asked, Action::ViewStats).await?;
     let body = api::pcgd_levels(&st, &unit, locale, &q.year).await?;
     let l = Layout::titled(&ctx, "stats_reports.pcgd.title");
@@ -1179,10 +1205,10 @@ fn dashboard_view(t: Tr, d: &DashboardBody) -> DashboardPage0 {
             .iter()
             .map(|y| {
                 let (v, text) = f(y);
-                (year_label(y), v, text)
+                (vec![year_label(y)], v, text)
             })
             .collect();
-        trends.push(bar_chart(t, &format!("trend-{i}"), t.s(key).into(), items, 110));
+        trends.push(bar_chart(t, &format!("trend-{i}"), t.s(key).into(), items, SMALL));
     }
     for (i, id) in api::DASHBOARD_RATIOS.iter().enumerate() {
         let items = d
@@ -1191,7 +1217,7 @@ fn dashboard_view(t: Tr, d: &DashboardBody) -> DashboardPage0 {
             .map(|y| {
                 let r = y.ratios.iter().find(|r| r.code == id.as_str());
                 (
-                    year_label(y),
+                    vec![year_label(y)],
                     r.and_then(|r| r.value_hundredths),
                     r.map(|r| ratio_text(t, r)).unwrap_or_default(),
                 )
@@ -1202,7 +1228,7 @@ fn dashboard_view(t: Tr, d: &DashboardBody) -> DashboardPage0 {
             &format!("trend-r{i}"),
             t.s(&id.name_key()).into(),
             items,
-            110,
+            SMALL,
         ));
     }
     let period = d.period.as_ref().map(|p| PeriodView {
@@ -1290,10 +1316,7 @@ pub async fn dashboard_page(
     Authed { ctx, p }: Authed,
     Query(q): Query<UnitQuery>,
 ) -> AppResult<Response> {
-    let asked = match q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(Uuid::parse_str(s).map_err(|_| AppError::not_found())?),
-        None => None,
-    };
+    let asked = api::parse_unit(ctx.locale, &q.unit)?;
     let (unit, choices) = scope::chosen_unit(&st, &p, asked, Action::ViewStats).await?;
     let d = api::dashboard(&st, &unit).await?;
     let l = Layout::titled(&ctx, "stats_reports.dashboard.title");
@@ -1327,18 +1350,31 @@ mod tests {
             "c",
             "Học sinh".into(),
             vec![
-                ("Nam".into(), Some(30), "30".into()),
-                ("Nữ".into(), Some(60), "60".into()),
-                ("Chưa ghi nhận".into(), None, String::new()),
+                (vec!["Nam".into()], Some(30), "30".into()),
+                (vec!["Nữ".into()], Some(60), "60".into()),
+                (vec!["Chưa ghi nhận".into()], None, String::new()),
             ],
-            200,
+            WIDE,
         );
-        assert_eq!(c.bars[1].w, BAR_SPACE);
-        assert_eq!(c.bars[0].w, BAR_SPACE / 2);
+        let space = WIDE.width - WIDE.labels - 8 - VALUE_SPACE;
+        assert_eq!(c.bars[1].w, space);
+        assert_eq!(c.bars[0].w, space / 2);
         assert_eq!((c.bars[2].w, c.bars[2].text.as_str()), (0, "—"));
         assert!(c.desc.contains("Nữ") && c.desc.contains("Nam"), "{}", c.desc);
         assert_eq!(c.height, 16 + 3 * ROW);
         assert!(c.note.is_none());
+    }
+
+    #[test]
+    fn long_labels_keep_their_last_part() {
+        let parts = vec![
+            "Phòng Văn hóa – Xã hội phường Hà Giang 1".to_string(),
+            "Nữ".to_string(),
+        ];
+        let s = short_label(&parts, 24);
+        assert!(s.chars().count() <= 24);
+        assert_eq!(s, "…phường Hà Giang 1 · Nữ");
+        assert_eq!(short_label(&["Lớp 1".to_string()], 24), "Lớp 1");
     }
 
     #[test]
