@@ -437,3 +437,58 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    preschools_are_split_by_the_groups_they_run,
+    |s: Store| async move {
+        let cipher = truongso_store::testing::cipher();
+        demo::seed(&s, &cipher, demo::DemoOptions::small(4))
+            .await
+            .unwrap();
+        let so = org::by_code(&s.db, "08").await.unwrap();
+        let day = d(2026, 9, 30);
+        let forms = st::forms_of(Round::BeginningOfYear, day, None);
+        let mn = forms.iter().position(|f| f.level == SchoolLevel::MN).unwrap();
+        let unit = st::unit_forms(&s.db, &cipher, &so, &forms, Cut::new(2026, day))
+            .await
+            .unwrap();
+        let v = &unit.totals[mn];
+        let cell = |row: &str| v.cell(row, "total").or(v.cell(row, "total.all")).unwrap();
+        // Independently: the schools' grade-16 and grade-17 classes of 2026-2027.
+        let years: Vec<Uuid> = school_year::Entity::find()
+            .filter(school_year::Column::StartYear.eq(2026))
+            .all(&s.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|y| y.id)
+            .collect();
+        let mut kinds: std::collections::HashMap<Uuid, (bool, bool)> = Default::default();
+        for c in class::Entity::find()
+            .filter(class::Column::SchoolYearId.is_in(years))
+            .all(&s.db)
+            .await
+            .unwrap()
+        {
+            let k = kinds.entry(c.school_id).or_default();
+            k.0 |= c.grade == 16;
+            k.1 |= c.grade == 17;
+        }
+        let count = |want: (bool, bool)| kinds.values().filter(|k| **k == want).count() as u64;
+        assert!(
+            count((true, true)) + count((false, true)) > 0,
+            "the demo runs preschools"
+        );
+        assert_eq!(cell("2"), count((true, false)), "nhà trẻ");
+        assert_eq!(cell("15"), count((false, true)), "mẫu giáo");
+        assert_eq!(cell("33"), count((true, true)), "mầm non");
+        assert_eq!(cell("3") + cell("6"), cell("2"), "nhà trẻ by region band");
+        assert_eq!(cell("34") + cell("37"), cell("33"), "mầm non by region band");
+        // Every preschool has a kind, so its managers and support staff fall in one block.
+        assert_eq!(cell("124") + cell("139"), cell("123"), "managers");
+        assert_eq!(cell("157") + cell("162"), cell("156"), "support staff");
+        // Teachers by the group they lead: never more than the teachers.
+        assert!(cell("168") + cell("181") <= cell("167"));
+        assert!(cell("181") > 0, "homeroom teachers of kindergarten classes");
+    }
+);

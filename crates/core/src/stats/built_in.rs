@@ -322,10 +322,17 @@ mod tests {
         let v = compute(&form, &facts);
         assert_eq!(v.cell("1", "dl"), Some(1));
         assert_eq!(v.cell("1", "cl"), Some(0));
+        assert_eq!(v.cell("2", "total"), Some(0), "no kind set: not a nhà trẻ");
+        let fi = facts.schools[s].fact;
+        facts.facts[fi].set("preschool_kind", Val::code("mam_non"));
+        let v2 = compute(&form, &facts);
+        assert_eq!(v2.cell("33", "dl"), Some(1), "a dân lập mầm non school");
+        assert_eq!(v2.cell("2", "total"), Some(0));
+        assert_eq!(v2.cell("15", "total"), Some(0));
         assert_eq!(
-            v.cell("2", "total"),
+            v2.cell("51", "total"),
             None,
-            "the kind of preschool is not recorded"
+            "independent groups are not recorded"
         );
         assert_eq!(v.cell("83", "total.all"), Some(3));
         assert_eq!(v.cell("83", "dl.nu"), Some(3));

@@ -128,6 +128,12 @@ pub const SCHOOL_FIELDS: &[Field] = &[
     f("disability_accessible", Kind::Bool, false),
     f("counselling", Kind::Bool, false),
     f("commune", Kind::Code, false),
+    // Preschools by the groups they run on the date (Điều lệ trường mầm non): `nha_tre` (only
+    // nursery groups, grade 16), `mau_giao` (only kindergarten classes, grade 17), `mam_non`
+    // (both); empty for other schools.
+    f("preschool_kind", Kind::Code, true),
+    f("nursery_groups", Kind::Int, false),
+    f("kindergarten_classes", Kind::Int, false),
 ];
 
 pub const CLASS_FIELDS: &[Field] = &[
@@ -203,6 +209,9 @@ pub const STAFF_FIELDS: &[Field] = &[
     f("teacher", Kind::Bool, true),
     f("manager", Kind::Bool, true),
     f("level", Kind::Code, true),
+    // A preschool teacher's stage: the grade of the group they are homeroom teacher of, else
+    // their school's only stage (`nha_tre`, `mau_giao`); empty when neither tells.
+    f("preschool_stage", Kind::Code, true),
 ];
 
 pub const ROOM_FIELDS: &[Field] = &[

@@ -318,6 +318,10 @@ pub async fn load<C: ConnectionTrait>(
     // Classes.
     let mut class_fact: HashMap<Uuid, usize> = HashMap::new();
     let mut class_counts: HashMap<usize, (i64, i64, bool)> = HashMap::new();
+    // Per school: nursery groups (grade 16) and kindergarten classes (grade 17); per homeroom
+    // teacher: the preschool grade of their group.
+    let mut preschool_groups: HashMap<usize, (i64, i64)> = HashMap::new();
+    let mut homeroom_grade: HashMap<Uuid, i32> = HashMap::new();
     for c in &classes {
         let Some(&s) = index.get(&c.school_id) else {
             continue;
@@ -337,6 +341,17 @@ pub async fn load<C: ConnectionTrait>(
             .set("disabled_learners", Val::Int(0));
         let e = class_counts.entry(s).or_insert((0, 0, true));
         e.0 += 1;
+        if matches!(c.grade, 16 | 17) {
+            let g = preschool_groups.entry(s).or_default();
+            if c.grade == 16 {
+                g.0 += 1;
+            } else {
+                g.1 += 1;
+            }
+            if let Some(t) = c.homeroom_staff_id {
+                homeroom_grade.insert(t, c.grade);
+            }
+        }
         e.2 &= c.two_sessions;
         class_fact.insert(c.id, facts.facts.len());
         facts.facts.push(cf);
@@ -556,6 +571,32 @@ pub async fn load<C: ConnectionTrait>(
         }
         fact.set("learners", Val::Int(n))
             .set("disabled_learners", Val::Int(dis));
+    }
+    let kinds: Vec<Option<&'static str>> = (0..facts.schools.len())
+        .map(|s| {
+            let (nursery, kindergarten) = preschool_groups.get(&s).copied().unwrap_or((0, 0));
+            let kind = match (nursery > 0, kindergarten > 0) {
+                (true, true) => Some("mam_non"),
+                (true, false) => Some("nha_tre"),
+                (false, true) => Some("mau_giao"),
+                (false, false) => None,
+            };
+            let fi = facts.schools[s].fact;
+            facts.facts[fi]
+                .set("preschool_kind", Val::opt_code(kind))
+                .set("nursery_groups", Val::Int(nursery))
+                .set("kindergarten_classes", Val::Int(kindergarten));
+            kind
+        })
+        .collect();
+    for fact in facts.facts.iter_mut().filter(|f| f.entity == Entity::Staff) {
+        let stage = match (fact.id.and_then(|id| homeroom_grade.get(&id)), kinds[fact.school]) {
+            (Some(16), _) => Some("nha_tre"),
+            (Some(_), _) => Some("mau_giao"),
+            (None, Some(k @ ("nha_tre" | "mau_giao"))) => Some(k),
+            _ => None,
+        };
+        fact.set("preschool_stage", Val::opt_code(stage));
     }
     Ok(if with_ids { facts } else { facts.grouped() })
 }
