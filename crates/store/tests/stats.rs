@@ -490,5 +490,10 @@ both_backends!(
         // Teachers by the group they lead: never more than the teachers.
         assert!(cell("168") + cell("181") <= cell("167"));
         assert!(cell("181") > 0, "homeroom teachers of kindergarten classes");
+        // Every group with children is in exactly one band-and-size row or a multigrade row.
+        let sum = |rows: std::ops::RangeInclusive<u32>| rows.map(|r| cell(&r.to_string())).sum::<u64>();
+        assert!(cell("69") > 0);
+        assert_eq!(sum(61..=68), cell("56"), "nursery groups");
+        assert_eq!(sum(75..=82), cell("69"), "kindergarten classes");
     }
 );

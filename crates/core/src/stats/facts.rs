@@ -145,6 +145,11 @@ pub const CLASS_FIELDS: &[Field] = &[
     f("specialist", Kind::Bool, true),
     f("size", Kind::Int, false),
     f("disabled_learners", Kind::Int, false),
+    // A preschool group's age band (DM_NHOM_TUOI_MN), the band most of its children are in on
+    // the date (ties: the older): nursery `3_12m`, `13_24m`, `25_36m` by months; kindergarten
+    // `3_4`, `4_5`, `5_6` by calendar age. `age_bands`: how many bands its children span.
+    f("age_band", Kind::Code, true),
+    f("age_bands", Kind::Int, false),
 ];
 
 pub const LEARNER_FIELDS: &[Field] = &[
@@ -392,6 +397,32 @@ pub fn nutrition_of(category: crate::health::BmiCategory) -> &'static str {
     }
 }
 
+/// The age band of a preschool child (see the class field `age_band`): index and code.
+pub fn preschool_band(grade: i64, age_months: i64, age: i64) -> Option<(usize, &'static str)> {
+    const NURSERY: [&str; 3] = ["3_12m", "13_24m", "25_36m"];
+    const KINDERGARTEN: [&str; 3] = ["3_4", "4_5", "5_6"];
+    let (i, names) = match grade {
+        16 => (
+            match age_months {
+                ..=12 => 0,
+                13..=24 => 1,
+                _ => 2,
+            },
+            NURSERY,
+        ),
+        17 => (
+            match age {
+                ..=3 => 0,
+                4 => 1,
+                _ => 2,
+            },
+            KINDERGARTEN,
+        ),
+        _ => return None,
+    };
+    Some((i, names[i]))
+}
+
 /// Official age of a general-education grade: 6 in grade 1 … 17 in grade 12.
 pub fn official_age(grade: i64) -> Option<i64> {
     (1..=12).contains(&grade).then_some(grade + 5)
@@ -431,6 +462,25 @@ pub fn region_band(region: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preschool_age_bands() {
+        use super::preschool_band as band;
+        assert_eq!(band(16, 12, 1), Some((0, "3_12m")));
+        assert_eq!(band(16, 13, 1), Some((1, "13_24m")));
+        assert_eq!(band(16, 24, 2), Some((1, "13_24m")));
+        assert_eq!(band(16, 25, 2), Some((2, "25_36m")));
+        assert_eq!(
+            band(16, 40, 3),
+            Some((2, "25_36m")),
+            "an older child in a nursery group"
+        );
+        assert_eq!(band(17, 40, 3), Some((0, "3_4")));
+        assert_eq!(band(17, 50, 4), Some((1, "4_5")));
+        assert_eq!(band(17, 62, 5), Some((2, "5_6")));
+        assert_eq!(band(17, 75, 6), Some((2, "5_6")), "past 6 stays in the 5–6 band");
+        assert_eq!(band(1, 75, 6), None);
+    }
 
     #[test]
     fn nutrition_from_bmi_for_age() {

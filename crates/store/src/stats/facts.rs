@@ -359,6 +359,8 @@ pub async fn load<C: ConnectionTrait>(
 
     // Learners.
     let mut school_learners: HashMap<usize, (i64, i64)> = HashMap::new();
+    // Children per age band of each preschool group (by class fact).
+    let mut bands: HashMap<usize, [(i64, &'static str); 3]> = HashMap::new();
     for l in &learners {
         let Some(list) = enrolments.get(&l.id) else {
             continue;
@@ -502,6 +504,10 @@ pub async fn load<C: ConnectionTrait>(
                     "disabled_learners",
                     Val::Int(dis + i64::from(disability.is_some())),
                 );
+                if let Some((b, code)) = f::preschool_band(grade, months_between(l.date_of_birth, day), age) {
+                    let e = bands.entry(ci).or_insert([(0, ""); 3]);
+                    e[b] = (e[b].0 + 1, code);
+                }
             }
         }
         facts.facts.push(lf);
@@ -571,6 +577,19 @@ pub async fn load<C: ConnectionTrait>(
         }
         fact.set("learners", Val::Int(n))
             .set("disabled_learners", Val::Int(dis));
+    }
+    for (ci, counts) in &bands {
+        // The band with the most children; on a tie the older (`>=` keeps the later band).
+        let (mut best, mut most) = (0, 0);
+        for (b, (n, _)) in counts.iter().enumerate() {
+            if *n > 0 && *n >= most {
+                (best, most) = (b, *n);
+            }
+        }
+        facts.facts[*ci].set("age_band", Val::code(counts[best].1)).set(
+            "age_bands",
+            Val::Int(counts.iter().filter(|(n, _)| *n > 0).count() as i64),
+        );
     }
     let kinds: Vec<Option<&'static str>> = (0..facts.schools.len())
         .map(|s| {
