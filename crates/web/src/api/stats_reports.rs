@@ -912,8 +912,10 @@ fn filter_error(locale: Locale, d: &truongso_core::stats::DefinitionError) -> Ap
     )
 }
 
-/// Sort key of a group value: unrecorded last, numbers by value, the rest by label.
-fn sort_key(v: &Val, label: &str) -> (u8, i64, String) {
+/// Where a group value sorts: unrecorded last, numbers by value, the rest by label.
+type SortKey = (u8, i64, String);
+
+fn sort_key(v: &Val, label: &str) -> SortKey {
     match v {
         Val::Null => (2, 0, String::new()),
         Val::Int(i) => (0, *i, String::new()),
@@ -1152,10 +1154,10 @@ fn compute_report(data: &Data, spec: &ReportSpec, locale: Locale) -> AppResult<R
         value_hundredths: r.hundredths(value_kind),
         value: rate_text(locale, r, value_kind),
     };
-    let mut rows: Vec<(Vec<(u8, i64, String)>, ReportRow)> = grouped
+    let mut rows: Vec<(Vec<SortKey>, ReportRow)> = grouped
         .into_iter()
         .map(|(key, r)| {
-            let labelled: Vec<(Named, (u8, i64, String))> = key
+            let labelled: Vec<(Named, SortKey)> = key
                 .iter()
                 .zip(&spec.by)
                 .map(|(v, dim)| {
@@ -2334,9 +2336,11 @@ async fn period_progress(
     Ok(Some(p))
 }
 
-fn cache() -> &'static Mutex<HashMap<(Uuid, NaiveDate), (Instant, Arc<DashboardBody>)>> {
-    static CACHE: OnceLock<Mutex<HashMap<(Uuid, NaiveDate), (Instant, Arc<DashboardBody>)>>> =
-        OnceLock::new();
+/// Dashboards by (unit, day), with when they were computed.
+type DashboardCache = Mutex<HashMap<(Uuid, NaiveDate), (Instant, Arc<DashboardBody>)>>;
+
+fn cache() -> &'static DashboardCache {
+    static CACHE: OnceLock<DashboardCache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 

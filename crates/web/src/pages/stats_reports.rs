@@ -1185,28 +1185,16 @@ fn dashboard_view(t: Tr, d: &DashboardBody) -> DashboardPage0 {
         .unwrap_or_default();
     let year_label = |y: &api::YearFigures| format!("{}-{}", y.start_year, y.start_year + 1);
     let mut trends = vec![];
-    let series: [(&str, Box<dyn Fn(&api::YearFigures) -> (Option<u64>, String)>); 3] = [
-        (
-            "stats_reports.dashboard.learners",
-            Box::new(|y| (Some(y.learners), n(y.learners))),
-        ),
-        (
-            "stats_reports.dashboard.classes",
-            Box::new(|y| (Some(y.classes), n(y.classes))),
-        ),
-        (
-            "stats_reports.dashboard.teachers",
-            Box::new(|y| (Some(y.teachers), n(y.teachers))),
-        ),
+    let series: [(&str, Count); 3] = [
+        ("stats_reports.dashboard.learners", |y| y.learners),
+        ("stats_reports.dashboard.classes", |y| y.classes),
+        ("stats_reports.dashboard.teachers", |y| y.teachers),
     ];
     for (i, (key, f)) in series.iter().enumerate() {
         let items = d
             .years
             .iter()
-            .map(|y| {
-                let (v, text) = f(y);
-                (vec![year_label(y)], v, text)
-            })
+            .map(|y| (vec![year_label(y)], Some(f(y)), n(f(y))))
             .collect();
         trends.push(bar_chart(t, &format!("trend-{i}"), t.s(key).into(), items, SMALL));
     }
@@ -1298,6 +1286,9 @@ fn dashboard_view(t: Tr, d: &DashboardBody) -> DashboardPage0 {
         ),
     }
 }
+
+/// One count of a school year's figures.
+type Count = fn(&api::YearFigures) -> u64;
 
 /// The dashboard's figures before the layout is attached.
 struct DashboardPage0 {
