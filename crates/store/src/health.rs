@@ -394,20 +394,11 @@ pub async fn nutrition_summary<C: ConnectionTrait>(
         .into_iter()
         .map(|(id, dob, sex)| (id, (dob, sex)))
         .collect();
-    let entries: Vec<(Uuid, Uuid, String)> = health_entry::Entity::find()
-        .select_only()
-        .column(health_entry::Column::Id)
-        .column(health_entry::Column::LearnerId)
-        .column(health_entry::Column::DataEnc)
-        .filter(health_entry::Column::Kind.eq(CHECKUP))
+    let entries: Vec<(Uuid, Uuid, String)> = checkups_newest_first()
         .filter(
             health_entry::Column::LearnerId
                 .in_subquery(on_roll().select_only().column(learner::Column::Id).into_query()),
         )
-        .order_by_asc(health_entry::Column::LearnerId)
-        .order_by_desc(health_entry::Column::OnDate)
-        .order_by_desc(health_entry::Column::CreatedAt)
-        .order_by_desc(health_entry::Column::Id)
         .into_tuple()
         .all(db)
         .await?;
@@ -441,6 +432,21 @@ pub async fn nutrition_summary<C: ConnectionTrait>(
             })
             .collect(),
     })
+}
+
+/// Check-ups as `(entry id, learner id, stored data)`, by learner and newest first (what
+/// [`latest_measured`] walks).
+fn checkups_newest_first() -> sea_orm::Select<health_entry::Entity> {
+    health_entry::Entity::find()
+        .select_only()
+        .column(health_entry::Column::Id)
+        .column(health_entry::Column::LearnerId)
+        .column(health_entry::Column::DataEnc)
+        .filter(health_entry::Column::Kind.eq(CHECKUP))
+        .order_by_asc(health_entry::Column::LearnerId)
+        .order_by_desc(health_entry::Column::OnDate)
+        .order_by_desc(health_entry::Column::CreatedAt)
+        .order_by_desc(health_entry::Column::Id)
 }
 
 /// Walks check-ups `(entry id, learner id, stored data)` ordered by learner and newest first,
@@ -482,18 +488,9 @@ pub async fn bmi_as_at<C: ConnectionTrait>(
     let ids: Vec<Uuid> = learners.keys().copied().collect();
     let mut out = std::collections::HashMap::new();
     for chunk in ids.chunks(1000) {
-        let entries: Vec<(Uuid, Uuid, String)> = health_entry::Entity::find()
-            .select_only()
-            .column(health_entry::Column::Id)
-            .column(health_entry::Column::LearnerId)
-            .column(health_entry::Column::DataEnc)
-            .filter(health_entry::Column::Kind.eq(CHECKUP))
+        let entries: Vec<(Uuid, Uuid, String)> = checkups_newest_first()
             .filter(health_entry::Column::LearnerId.is_in(chunk.to_vec()))
             .filter(health_entry::Column::OnDate.lte(on))
-            .order_by_asc(health_entry::Column::LearnerId)
-            .order_by_desc(health_entry::Column::OnDate)
-            .order_by_desc(health_entry::Column::CreatedAt)
-            .order_by_desc(health_entry::Column::Id)
             .into_tuple()
             .all(db)
             .await?;
