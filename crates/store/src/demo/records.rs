@@ -292,6 +292,10 @@ async fn school_records<C: ConnectionTrait>(
     let mut class_rows = vec![];
     let mut assignment_rows = vec![];
     let mut classes: Vec<(Uuid, u8, String, Uuid)> = vec![];
+    // Preschool groups by age, as schools run them: nursery groups of 1- or 2-year-olds, and
+    // kindergarten classes Mầm (3), Chồi (4), Lá (5); a school too small for one class per age
+    // mixes them in one multigrade class (`None`: the age follows the child).
+    let mut preschool_ages: Vec<Option<i32>> = vec![];
     // Learners per class, spreading the remainders so the school gets its whole share.
     let mut sizes: Vec<u64> = vec![];
     let mut homeroom_next = 0usize;
@@ -300,10 +304,19 @@ async fn school_records<C: ConnectionTrait>(
         for k in 1..=classes_per_grade {
             sizes.push(in_grade / classes_per_grade + u64::from(k <= in_grade % classes_per_grade));
             let id = crate::new_id();
-            let cname = if is_mn {
-                format!("{} {k}", if *grade == 16 { "Nhà trẻ" } else { "Mẫu giáo" })
-            } else {
-                format!("{grade}A{k}")
+            let bands = if *grade == 16 { 2 } else { 3 };
+            let mixed = is_mn && classes_per_grade < bands;
+            let preschool_age = (is_mn && !mixed).then(|| match grade {
+                16 => 2 - ((k as i32 - 1) % 2),
+                _ => 3 + (k as i32 - 1) % 3,
+            });
+            preschool_ages.push(preschool_age);
+            let cname = match (is_mn, preschool_age) {
+                (false, _) => format!("{grade}A{k}"),
+                (true, None) if *grade == 16 => format!("Nhà trẻ ghép {k}"),
+                (true, None) => format!("Mẫu giáo ghép {k}"),
+                (true, Some(a)) if *grade == 16 => format!("Nhà trẻ {a} tuổi {k}"),
+                (true, Some(a)) => format!("{} {k}", ["Mầm", "Chồi", "Lá"][(a - 3) as usize]),
             };
             // The model class's homeroom teacher does not teach mathematics, so the two demo
             // teacher accounts (homeroom, mathematics) are two people.
@@ -320,7 +333,7 @@ async fn school_records<C: ConnectionTrait>(
                 name: Set(cname.clone()),
                 created_at: Set(now),
                 homeroom_staff_id: Set(Some(homeroom)),
-                multigrade: Set(false),
+                multigrade: Set(mixed),
                 specialist: Set(false),
                 boarding: Set(false),
                 two_sessions: Set(levels.levels().contains(&SchoolLevel::TH) && *grade <= 5),
@@ -386,8 +399,8 @@ async fn school_records<C: ConnectionTrait>(
     let mut first_learner = None;
     let mut first_guardian = None;
     let mut learners_made = 0u64;
-    for ((class_id, grade, _, _), size) in classes.iter().zip(&sizes) {
-        for _ in 0..(*size).clamp(1, 45) {
+    for (((class_id, grade, _, _), size), preschool_age) in classes.iter().zip(&sizes).zip(&preschool_ages) {
+        for nth in 0..(*size).clamp(1, 45) {
             let female = rng.random_bool(0.49);
             // Siblings: one learner in eight belongs to a family already seen, maybe in
             // another school.
@@ -424,7 +437,10 @@ async fn school_records<C: ConnectionTrait>(
             let full_name = name(rng, family.surname, female);
             // On-age learners are born in (start year − grade − 5); a few are a year older.
             let age = if *grade >= 16 {
-                i32::from(*grade) - 13
+                preschool_age.unwrap_or(match grade {
+                    16 => 1 + (nth % 2) as i32,
+                    _ => 3 + (nth % 3) as i32,
+                })
             } else {
                 i32::from(*grade) + 5 + i32::from(rng.random_bool(0.04))
             };
