@@ -320,6 +320,8 @@ async fn drain(mut body: Body) {
 pub fn is_upload(path: &str) -> bool {
     path.starts_with("/import/")
         || path.starts_with("/api/v1/imports/")
+        || path == "/stats/population"
+        || path == "/api/v1/stats/population"
         || path == "/xac-minh"
         || path == "/api/v1/verify"
 }

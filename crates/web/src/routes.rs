@@ -424,7 +424,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     let b = pages::gradebook::routes(b);
     let b = pages::credentials::routes(b);
     let b = pages::stats::routes(b);
-    let b = pages::stats_reports::routes(b);
+    let b = pages::stats_reports::routes(b, upload);
     let b = crate::ledger_http::routes(b);
     let b = pages::verify::routes(b, upload);
     let b = api::verify::routes(b, upload);

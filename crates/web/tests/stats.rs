@@ -223,7 +223,7 @@ app_test!(
         let value = first_row["cells"][0].as_u64().unwrap();
         let row = range
             .rows()
-            .find(|r| r.len() > 2 && r[1].to_string() == code)
+            .find(|r| r.len() > 2 && matches!(&r[1], calamine::Data::String(c) if c == code))
             .expect("row with the first Mã số");
         assert_eq!(row[2].to_string(), value.to_string());
 

@@ -32,9 +32,11 @@ use truongso_core::stats::indicators::{IndicatorId, Rate, RateKind};
 use truongso_core::stats::pcgd::{Criterion, Programme};
 use truongso_store::org::OrgUnit;
 
-pub(crate) fn routes(b: Builder) -> Builder {
+/// `upload`: the body limit of the population uploads (spreadsheets).
+pub(crate) fn routes(b: Builder, upload: usize) -> Builder {
     use Access::{Act, SignedIn};
     use Action::{ManageStats, ViewStats};
+    use axum::extract::DefaultBodyLimit;
     b.add("GET", "/stats/reports", Act(ViewStats), get(report_page))
         .add("GET", "/stats/reports/export", Act(ViewStats), get(report_export))
         .add("GET", "/stats/population", Act(ManageStats), get(population_page))
@@ -42,7 +44,7 @@ pub(crate) fn routes(b: Builder) -> Builder {
             "POST",
             "/stats/population",
             Act(ManageStats),
-            post(population_upload),
+            post(population_upload).layer(DefaultBodyLimit::max(upload)),
         )
         .add(
             "GET",
@@ -74,7 +76,7 @@ pub(crate) fn routes(b: Builder) -> Builder {
             "POST",
             "/api/v1/stats/population",
             Act(ManageStats),
-            post(api::post_population),
+            post(api::post_population).layer(DefaultBodyLimit::max(upload)),
         )
         .add("GET", "/api/v1/stats/pcgd", Act(ViewStats), get(api::get_pcgd))
         .add(
