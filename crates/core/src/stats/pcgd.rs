@@ -348,6 +348,10 @@ pub struct Thresholds {
     pub xmc1_ages: Bands,
     pub xmc2_ages: Bands,
     pub standards: BTreeMap<Standard, StandardRule>,
+    /// Values not confirmed from the source text, shown as such on reports:
+    /// `<standard>.<criterion>` (both columns), `<standard>.<criterion>.difficult`, `ages.<band>`,
+    /// `exclude_disabled`.
+    pub uncertain: Vec<String>,
 }
 
 impl Default for Thresholds {
@@ -440,6 +444,17 @@ fn bands(t: &toml::Table, key: &str, at: &str) -> Result<Bands, DefinitionError>
     })
 }
 
+/// A name the `uncertain` list may hold.
+fn uncertain_name_known(name: &str) -> bool {
+    if matches!(name, "exclude_disabled" | "ages.thcs" | "ages.xmc1" | "ages.xmc2") {
+        return true;
+    }
+    let name = name.strip_suffix(".difficult").unwrap_or(name);
+    name.split_once('.').is_some_and(|(s, c)| {
+        Standard::parse(s).is_some_and(|s| s.criteria().iter().any(|k| k.as_str() == c))
+    })
+}
+
 impl Thresholds {
     /// Reads a complete thresholds file: every standard with every criterion of it, no unknown
     /// key (a misspelt criterion must not silently keep a default).
@@ -447,7 +462,11 @@ impl Thresholds {
         let root: toml::Table = src
             .parse()
             .map_err(|e: toml::de::Error| err("", "toml", e.message()))?;
-        only_keys(&root, &["regime", "exclude_disabled", "ages", "standards"], "")?;
+        only_keys(
+            &root,
+            &["regime", "exclude_disabled", "ages", "standards", "uncertain"],
+            "",
+        )?;
         let regime = field(&root, "regime", "")?
             .as_str()
             .ok_or_else(|| err("regime", "wrong_type", "expected text"))?
@@ -503,7 +522,23 @@ impl Thresholds {
                 },
             );
         }
+        let mut uncertain = vec![];
+        if let Some(v) = root.get("uncertain") {
+            let list = v
+                .as_array()
+                .ok_or_else(|| err("uncertain", "wrong_type", "expected a list of names"))?;
+            for item in list {
+                let name = item
+                    .as_str()
+                    .ok_or_else(|| err("uncertain", "wrong_type", item.to_string()))?;
+                if !uncertain_name_known(name) {
+                    return Err(err("uncertain", "unknown_name", name));
+                }
+                uncertain.push(name.to_string());
+            }
+        }
         Ok(Thresholds {
+            uncertain,
             regime,
             exclude_disabled,
             thcs_ages: bands(ages, "thcs", "ages")?,
@@ -511,6 +546,18 @@ impl Thresholds {
             xmc2_ages: bands(ages, "xmc2", "ages")?,
             standards,
         })
+    }
+
+    /// Whether the threshold a commune is held to for `criterion` of `standard` is marked
+    /// UNCERTAIN, including through the age band it counts.
+    pub fn is_uncertain(&self, standard: Standard, criterion: Criterion, difficult: bool) -> bool {
+        let marked = |name: &str| self.uncertain.iter().any(|u| u == name);
+        let key = format!("{}.{}", standard.as_str(), criterion.as_str());
+        marked(&key)
+            || (difficult && marked(&format!("{key}.difficult")))
+            || (matches!(criterion, Criterion::Diploma | Criterion::Studying) && marked("ages.thcs"))
+            || (standard == Standard::Xmc1 && marked("ages.xmc1"))
+            || (standard == Standard::Xmc2 && marked("ages.xmc2"))
     }
 
     pub fn rule(&self, standard: Standard) -> &StandardRule {
@@ -1155,5 +1202,24 @@ mod tests {
             own.percent(Standard::Th3, Criterion::CompletedAge11, true),
             Some(80)
         );
+        let e = code(DEFAULT_TOML.replace("\"thcs2.diploma\"", "\"thcs2.diplomas\""));
+        assert_eq!((e.code, e.detail.as_str()), ("unknown_name", "thcs2.diplomas"));
+    }
+
+    #[test]
+    fn uncertain_thresholds_are_data() {
+        let t = Thresholds::default();
+        // Marked for the ĐBKK column only.
+        assert!(t.is_uncertain(Standard::Th3, Criterion::CompletedAge11, true));
+        assert!(!t.is_uncertain(Standard::Th3, Criterion::CompletedAge11, false));
+        // Through the THCS age band.
+        assert!(t.is_uncertain(Standard::Thcs1, Criterion::Diploma, false));
+        assert!(!t.is_uncertain(Standard::Mn5, Criterion::Attending, false));
+        let cleared = Thresholds::parse_toml(&DEFAULT_TOML.replace(
+            "uncertain = [\"th3.completed_age11.difficult\", ",
+            "uncertain = [",
+        ))
+        .unwrap();
+        assert!(!cleared.is_uncertain(Standard::Th3, Criterion::CompletedAge11, true));
     }
 }

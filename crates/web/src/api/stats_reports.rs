@@ -1831,26 +1831,6 @@ pub async fn post_population(
 // ---------------------------------------------------------------------------------------------
 // Universal education and literacy
 
-/// Values of `pcgd_thresholds.toml` that statistics.md marks UNCERTAIN: `standard.criterion`
-/// (both columns), `standard.criterion.difficult` (the ĐBKK column), `standard.rollup`, and the
-/// age bands and the disabled exclusion. Configurable like every threshold; shown with a mark.
-pub const UNCERTAIN_THRESHOLDS: &[&str] = &[
-    "th3.completed_age11.difficult",
-    "thcs2.diploma",
-    "ages.thcs",
-    "ages.xmc2",
-    "exclude_disabled",
-];
-
-pub fn threshold_uncertain(standard: pcgd::Standard, criterion: pcgd::Criterion, difficult: bool) -> bool {
-    let key = format!("{}.{}", standard.as_str(), criterion.as_str());
-    UNCERTAIN_THRESHOLDS.contains(&key.as_str())
-        || (difficult && UNCERTAIN_THRESHOLDS.contains(&format!("{key}.difficult").as_str()))
-        || (matches!(criterion, pcgd::Criterion::Diploma | pcgd::Criterion::Studying)
-            && UNCERTAIN_THRESHOLDS.contains(&"ages.thcs"))
-        || (standard == pcgd::Standard::Xmc2 && UNCERTAIN_THRESHOLDS.contains(&"ages.xmc2"))
-}
-
 #[derive(Debug, Default, Clone, Deserialize, IntoParams)]
 pub struct PcgdQuery {
     pub unit: Option<String>,
@@ -2074,7 +2054,7 @@ pub async fn pcgd_levels(
         school_year: format!("{year}-{}", year + 1),
         communes: out,
         rollup,
-        uncertain: UNCERTAIN_THRESHOLDS.iter().map(|s| s.to_string()).collect(),
+        uncertain: thresholds.uncertain.clone(),
     })
 }
 

@@ -948,6 +948,8 @@ fn level_cell(t: Tr, p: Programme, level: u8) -> LevelCell {
 }
 
 fn pcgd_view(t: Tr, body: &PcgdBody) -> (Vec<CommuneView>, Vec<RollupView>, Vec<LevelCell>) {
+    // The same thresholds the evaluation used (the shipped file).
+    let thresholds = truongso_core::stats::pcgd::Thresholds::default();
     let communes = body
         .communes
         .iter()
@@ -989,7 +991,7 @@ fn pcgd_view(t: Tr, body: &PcgdBody) -> (Vec<CommuneView>, Vec<RollupView>, Vec<
                                 excluded: count_text(t.0, c.excluded),
                                 rate: percent_hundredths(t, c.rate),
                                 threshold: format!("≥ {} %", c.threshold),
-                                uncertain: api::threshold_uncertain(s.standard, c.criterion, r.difficult)
+                                uncertain: thresholds.is_uncertain(s.standard, c.criterion, r.difficult)
                                     && c.criterion != Criterion::RestInPrimaryAge11,
                                 pass: c.pass,
                             })
