@@ -401,6 +401,42 @@ pub async fn classes(opts: ApiOpts, users: Vec<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Pages or API paths as one signed-in account, each driven in turn (the statistics dashboard
+/// and forms, or any other page).
+pub async fn pages(opts: ApiOpts, user: &str, paths: &[String]) -> anyhow::Result<()> {
+    let base = opts.base.trim_end_matches('/');
+    let s = Session::open(base, user, opts.concurrency).await?;
+    let mut results = vec![];
+    for path in paths {
+        let url = format!("{base}{path}");
+        let started = std::time::Instant::now();
+        let r = s.client.get(&url).header("cookie", &s.cookie).send().await?;
+        let (status, len) = (r.status(), r.bytes().await?.len());
+        println!(
+            "{user} {path}: {status}, {len} bytes, first request {:.0} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        anyhow::ensure!(status.is_success(), "{path} answered {status}");
+        results.push(
+            drive_urls(
+                format!("`GET {path}` as {user}"),
+                s.client.clone(),
+                vec![url],
+                Some(s.cookie.clone()),
+                opts.seconds,
+                opts.concurrency,
+            )
+            .await,
+        );
+    }
+    println!(
+        "\n{} concurrent clients, {} s per target\n",
+        opts.concurrency, opts.seconds
+    );
+    print_table(&results);
+    Ok(())
+}
+
 /// `rows` learners in the learners template, spread over `classes`, with guardians; identity
 /// numbers and learner codes carry `tag` so that every run creates new learners.
 pub fn learners_xlsx(rows: usize, classes: &[(String, i32)], tag: u32) -> anyhow::Result<Vec<u8>> {

@@ -209,6 +209,20 @@ enum BenchCmd {
         #[arg(long, value_delimiter = ',', default_value = "vanthu.thcs")]
         users: Vec<String>,
     },
+    /// Pages or API paths on a running server as one account, e.g. the statistics dashboard:
+    /// `--paths /stats/dashboard,/stats/forms`.
+    Pages {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+        #[arg(long, default_value = "chuyenvien.so")]
+        user: String,
+        #[arg(long, value_delimiter = ',', default_value = "/stats/dashboard")]
+        paths: Vec<String>,
+    },
     /// Import an XLSX of new learners into the account's school and follow the job to its end
     /// (class names are read from the configured database).
     Import {
@@ -609,6 +623,27 @@ async fn main() -> anyhow::Result<()> {
                     concurrency,
                 },
                 users,
+            )
+            .await
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Pages {
+                    base,
+                    seconds,
+                    concurrency,
+                    user,
+                    paths,
+                },
+        } => {
+            bench::pages(
+                bench::ApiOpts {
+                    base,
+                    seconds,
+                    concurrency,
+                },
+                &user,
+                &paths,
             )
             .await
         }

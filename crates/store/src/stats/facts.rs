@@ -93,6 +93,31 @@ fn months_between(dob: NaiveDate, day: NaiveDate) -> i64 {
     m.max(0)
 }
 
+/// The learner columns the facts use: the wide ones (names, identity numbers, addresses) are
+/// never read here, which halves what a province's load moves (docs/benchmarks.md).
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct LearnerRow {
+    id: Uuid,
+    school_id: Uuid,
+    date_of_birth: NaiveDate,
+    sex: String,
+    ethnicity: Option<String>,
+    disability_enc: Option<String>,
+    policy_codes: Option<String>,
+    boarding: Option<String>,
+    commune_code: Option<String>,
+    status: String,
+}
+
+/// A year result without its JSON snapshot (about 1 KB a learner).
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct ResultRow {
+    learner_id: Uuid,
+    learning: Option<String>,
+    conduct: Option<String>,
+    decision: Option<String>,
+}
+
 struct Enrolment {
     class_id: Uuid,
     from: NaiveDate,
@@ -207,11 +232,26 @@ pub async fn load<C: ConnectionTrait>(
             earlier_grade.insert(id, grade);
         }
     }
-    let learners: Vec<learner::Model> = if year_ids.is_empty() {
+    let learners: Vec<LearnerRow> = if year_ids.is_empty() {
         vec![]
     } else {
+        use learner::Column as L;
         learner::Entity::find()
-            .filter(learner::Column::Id.in_subquery(year_learners.clone()))
+            .select_only()
+            .columns([
+                L::Id,
+                L::SchoolId,
+                L::DateOfBirth,
+                L::Sex,
+                L::Ethnicity,
+                L::DisabilityEnc,
+                L::PolicyCodes,
+                L::Boarding,
+                L::CommuneCode,
+                L::Status,
+            ])
+            .filter(L::Id.in_subquery(year_learners.clone()))
+            .into_model::<LearnerRow>()
             .all(db)
             .await?
     };
@@ -249,11 +289,15 @@ pub async fn load<C: ConnectionTrait>(
     for v in statuses.values_mut() {
         v.sort_by_key(|s| (s.on_date, s.created_at));
     }
-    let results: HashMap<Uuid, year_result::Model> = if year_ids.is_empty() {
+    let results: HashMap<Uuid, ResultRow> = if year_ids.is_empty() {
         HashMap::new()
     } else {
+        use year_result::Column as R;
         year_result::Entity::find()
-            .filter(year_result::Column::SchoolYearId.is_in(year_ids.clone()))
+            .select_only()
+            .columns([R::LearnerId, R::Learning, R::Conduct, R::Decision])
+            .filter(R::SchoolYearId.is_in(year_ids.clone()))
+            .into_model::<ResultRow>()
             .all(db)
             .await?
             .into_iter()
