@@ -141,6 +141,24 @@ pub fn sqlite_url(path: &str) -> String {
 
 /// Current time truncated to microseconds: PostgreSQL keeps microseconds, so values written
 /// and read back compare equal on both databases.
+/// Inserts `rows` in statements of `per_statement` rows, which keeps bind parameters under
+/// SQLite's 32,766 and PostgreSQL's 65,535 (bulk loads: the demo, benchmark provinces).
+pub async fn insert_in_chunks<C, A>(db: &C, rows: Vec<A>, per_statement: usize) -> Result<()>
+where
+    C: sea_orm::ConnectionTrait,
+    A: sea_orm::ActiveModelTrait + Send,
+    <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
+        <A::Entity as sea_orm::EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::{SubsecRound, Utc};
     Utc::now().trunc_subsecs(6)

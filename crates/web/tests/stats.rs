@@ -7,7 +7,7 @@ use common::TestApp;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use truongso_core::org::OrgKind;
-use truongso_store::{accounts, org, stats};
+use truongso_store::{org, stats};
 use uuid::Uuid;
 
 async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -25,14 +25,6 @@ async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
-async fn owner(app: &TestApp, username: &str) -> org::OrgUnit {
-    let u = accounts::by_username(&app.store().db, username)
-        .await
-        .unwrap()
-        .unwrap();
-    org::get(&app.store().db, u.owner_org_id).await.unwrap()
 }
 
 /// Every cell of a forms body, keyed by (form, section, row, column index).
@@ -63,7 +55,7 @@ app_test!(
     async |app: &TestApp| {
         let db = &app.store().db;
         let token = app.token("chuyenvien.xa").await;
-        let ward = owner(app, "chuyenvien.xa").await;
+        let ward = common::owner_unit(app, "chuyenvien.xa").await;
         let q = "round=beginning_of_year&year=2026";
         let (status, unit) = call(
             app,
@@ -175,7 +167,7 @@ app_test!(
 app_test!(
     forms_export_in_the_official_layout_and_as_csv,
     async |app: &TestApp| {
-        let school = owner(app, "hieutruong.thcs").await;
+        let school = common::owner_unit(app, "hieutruong.thcs").await;
         let (c, _) = app.login("hieutruong.thcs").await;
         let base = format!(
             "/stats/forms/export?unit={}&round=beginning_of_year&year=2026&form=tt25-2024%2F03-thcs-dn",
@@ -254,8 +246,8 @@ app_test!(a_period_from_opening_to_approval, async |app: &TestApp| {
     let office = app.token("chuyenvien.xa").await;
     let so = app.token("chuyenvien.so").await;
     let school_token = app.token("hieutruong.thcs").await;
-    let ward = owner(app, "chuyenvien.xa").await;
-    let school = owner(app, "hieutruong.thcs").await;
+    let ward = common::owner_unit(app, "chuyenvien.xa").await;
+    let school = common::owner_unit(app, "hieutruong.thcs").await;
     assert!(
         school.path.is_within(&ward.path),
         "the model school is under the demo ward"

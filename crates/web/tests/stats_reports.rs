@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use truongso_store::entity::{class, class_enrolment, learner, learner_status, school_year};
-use truongso_store::{accounts, org, stats};
+use truongso_store::{org, stats};
 use uuid::Uuid;
 
 async fn call(
@@ -33,14 +33,6 @@ async fn call(
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
-async fn owner(app: &TestApp, username: &str) -> org::OrgUnit {
-    let u = accounts::by_username(&app.store().db, username)
-        .await
-        .unwrap()
-        .unwrap();
-    org::get(&app.store().db, u.owner_org_id).await.unwrap()
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -571,7 +563,7 @@ app_test!(
     async |app: &TestApp| {
         let db = &app.store().db;
         let token = app.token("chuyenvien.xa").await;
-        let office = owner(app, "chuyenvien.xa").await;
+        let office = common::owner_unit(app, "chuyenvien.xa").await;
         let stored_2027 = async || {
             stats::population(db, &office)
                 .await
@@ -723,7 +715,7 @@ app_test!(
         assert_eq!(stored_2027().await, 11);
 
         // A school is not an office; a teacher may not import at all.
-        let school = owner(app, "admin.thcs").await;
+        let school = common::owner_unit(app, "admin.thcs").await;
         let (status, body) = call(
             app,
             &app.token("admin.thcs").await,
@@ -916,7 +908,7 @@ app_test!(
 
 app_test!(the_api_is_scoped_to_the_caller_subtree, async |app: &TestApp| {
     let db = &app.store().db;
-    let school = owner(app, "hieutruong.thcs").await;
+    let school = common::owner_unit(app, "hieutruong.thcs").await;
     let so = org::by_code(db, "08").await.unwrap();
     let other = org::in_subtree(db, &so.path, Some(truongso_core::org::OrgKind::School))
         .await

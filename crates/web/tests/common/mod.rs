@@ -119,6 +119,17 @@ impl TestApp {
     }
 }
 
+/// The unit a demo account belongs to.
+pub async fn owner_unit(app: &TestApp, username: &str) -> truongso_store::org::OrgUnit {
+    let u = accounts::by_username(&app.store().db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    truongso_store::org::get(&app.store().db, u.owner_org_id)
+        .await
+        .unwrap()
+}
+
 /// GET a page and return its body.
 pub async fn get_text(c: &Client, url: String) -> String {
     c.get(url).send().await.unwrap().text().await.unwrap()
