@@ -13,6 +13,7 @@ mod m0006_learner_names;
 mod m0007_gradebook;
 mod m0008_credentials;
 mod m0009_stats;
+mod m0010_stats_cache;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_gradebook::Migration),
             Box::new(m0008_credentials::Migration),
             Box::new(m0009_stats::Migration),
+            Box::new(m0010_stats_cache::Migration),
         ]
     }
 }

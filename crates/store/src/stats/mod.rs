@@ -3,6 +3,7 @@
 //! a reference date, the records behind a cell, reporting periods with each school's frozen and
 //! audited submission, explanations of data-quality errors, and imported population tables.
 
+pub mod cache;
 pub mod facts;
 
 use crate::audit::{self, Change};
@@ -231,10 +232,15 @@ pub struct SchoolForms {
 pub struct UnitForms {
     pub schools: Vec<SchoolForms>,
     pub totals: Vec<FormValues>,
+    /// Schools whose forms were computed from their records this time; the others' came from
+    /// the per-school store (`cache`), unchanged since.
+    #[serde(skip)]
+    pub recomputed: usize,
 }
 
 /// Computes `forms` for every school of `root` on the reference date, in batches of schools so
-/// a province's records never sit in memory at once.
+/// a province's records never sit in memory at once. On a reporting date, schools whose records
+/// have not changed since their forms were last computed are summed from the stored values.
 pub async fn unit_forms<C: ConnectionTrait>(
     db: &C,
     cipher: &FieldCipher,
@@ -243,30 +249,60 @@ pub async fn unit_forms<C: ConnectionTrait>(
     cut: Cut,
 ) -> Result<UnitForms> {
     let schools = schools_of(db, root, cut.reference).await?;
-    let mut out = UnitForms {
-        schools: vec![],
-        totals: forms.iter().map(FormValues::empty).collect(),
+    let ids: Vec<Uuid> = schools.iter().map(|s| s.id).collect();
+    let (year, day) = (cut.start_year, cut.reference);
+    let keep = cache::keeps(db, forms, year, day).await?;
+    let (stamps, mut values) = if keep {
+        let stamps = cache::stamps(db, &ids).await?;
+        let stored = cache::read(db, forms, year, day, &stamps).await?;
+        (stamps, stored)
+    } else {
+        (HashMap::new(), HashMap::new())
     };
-    for batch in schools.chunks(BATCH) {
+    let stale: Vec<OrgUnit> = schools
+        .iter()
+        .filter(|s| !values.contains_key(&s.id))
+        .cloned()
+        .collect();
+    for batch in stale.chunks(BATCH) {
         let facts = facts::load(db, cipher, batch, cut, false).await?;
         let per_form: Vec<Vec<Option<FormValues>>> = forms
             .iter()
             .map(|f| compute::compute_per_school(f, &facts))
             .collect();
-        for (si, s) in facts.schools.iter().enumerate() {
-            let values: Vec<Option<FormValues>> = per_form.iter().map(|v| v[si].clone()).collect();
-            for (total, v) in out.totals.iter_mut().zip(&values) {
-                if let Some(v) = v {
-                    total.add(v);
-                }
-            }
-            out.schools.push(SchoolForms {
-                school_id: s.id,
-                name: s.name.clone(),
-                path: s.path.clone(),
-                values,
-            });
+        let computed: Vec<(Uuid, cache::SchoolValues)> = facts
+            .schools
+            .iter()
+            .enumerate()
+            .map(|(si, s)| (s.id, per_form.iter().map(|v| v[si].clone()).collect()))
+            .collect();
+        if keep {
+            let rows: Vec<(Uuid, i64, &cache::SchoolValues)> = computed
+                .iter()
+                .map(|(id, v)| (*id, stamps.get(id).copied().unwrap_or(0), v))
+                .collect();
+            cache::write(db, forms, year, day, &rows).await?;
         }
+        values.extend(computed);
+    }
+    let mut out = UnitForms {
+        schools: vec![],
+        totals: forms.iter().map(FormValues::empty).collect(),
+        recomputed: stale.len(),
+    };
+    for s in &schools {
+        let values = values.remove(&s.id).unwrap_or_else(|| vec![None; forms.len()]);
+        for (total, v) in out.totals.iter_mut().zip(&values) {
+            if let Some(v) = v {
+                total.add(v);
+            }
+        }
+        out.schools.push(SchoolForms {
+            school_id: s.id,
+            name: s.name.clone(),
+            path: s.path.as_str().to_string(),
+            values,
+        });
     }
     Ok(out)
 }
