@@ -330,6 +330,10 @@ enum BenchCmd {
         schools_sample: usize,
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// After the runs, write to this many schools' records (every hundredth school by
+        /// default) and time the forms again: only those schools are recomputed.
+        #[arg(long)]
+        touch: Option<usize>,
         /// Write the province totals of every form (JSON) for scripts/bench_stats_duckdb.py.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -765,6 +769,7 @@ async fn main() -> anyhow::Result<()> {
                     start_year,
                     schools_sample,
                     runs,
+                    touch,
                     json,
                 },
         } => {
@@ -779,6 +784,7 @@ async fn main() -> anyhow::Result<()> {
                 start_year,
                 schools_sample,
                 runs,
+                touch,
                 json,
             };
             bench_stats::stats(&store, &cipher, opts).await

@@ -7,6 +7,7 @@ use common::TestApp;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use truongso_core::org::OrgKind;
+use truongso_store::entity::stats_form_cache;
 use truongso_store::{org, stats};
 use uuid::Uuid;
 
@@ -259,6 +260,25 @@ app_test!(a_period_from_opening_to_approval, async |app: &TestApp| {
     assert_eq!(status, 200, "{period}");
     assert_eq!(period["reference_date"], "2027-05-31");
     let id = period["id"].as_str().unwrap().to_string();
+    // Opening prepares every school's forms of the period in the background.
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 5, 31).unwrap();
+        let forms = stats::forms_of(truongso_core::stats::Round::EndOfYear, day, None).len() as u64;
+        let schools = stats::schools_of(db, &ward, day).await.unwrap().len() as u64;
+        let stored = || async {
+            stats_form_cache::Entity::find()
+                .filter(stats_form_cache::Column::ReferenceDate.eq(day))
+                .count(db)
+                .await
+                .unwrap()
+        };
+        let started = std::time::Instant::now();
+        while stored().await < schools * forms && started.elapsed().as_secs() < 120 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert_eq!(stored().await, schools * forms, "every school's forms stored");
+    }
     // Overlaps: the same period again, and the Sở's over the ward's schools.
     let (status, e) = call(app, &office, "POST", "/api/v1/stats/periods", Some(open)).await;
     assert_eq!(

@@ -427,7 +427,7 @@ pub async fn open(st: &AppState, p: &Principal, b: NewPeriodBody) -> AppResult<P
     if !(2000..=2100).contains(&b.start_year) {
         return Err(AppError::invalid("start_year", DomainError::InvalidSchoolYear));
     }
-    Ok(stats::open_period(
+    let period = stats::open_period(
         &st.store.db,
         &p.actor_ref(),
         &office,
@@ -440,7 +440,22 @@ pub async fn open(st: &AppState, p: &Principal, b: NewPeriodBody) -> AppResult<P
             title: b.title,
         },
     )
-    .await?)
+    .await?;
+    prepare_forms(st, office, &period);
+    Ok(period)
+}
+
+/// Computes and stores every school's forms of a new period in the background, so the office's
+/// first look at its forms sums stored values instead of loading every school's records.
+fn prepare_forms(st: &AppState, office: OrgUnit, period: &Period) {
+    let (db, cipher) = (st.store.db.clone(), st.cipher.clone());
+    let forms = stats::forms_of(period.round(), period.reference_date, None);
+    let cut = period.cut();
+    tokio::spawn(async move {
+        if let Err(e) = stats::unit_forms(&db, &cipher, &office, &forms, cut).await {
+            tracing::warn!(error = %e, "statistics: preparing a new period's forms");
+        }
+    });
 }
 
 /// Opens a reporting period for the schools under an office. Refused when another period of
