@@ -49,6 +49,18 @@ async fn moved<F: std::future::Future<Output = ()>>(s: &Store, write: F) -> Vec<
     out
 }
 
+/// Saves a changed record and returns the schools whose stamp moved.
+async fn updated<A>(s: &Store, changed: A) -> Vec<Uuid>
+where
+    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    moved(s, async {
+        changed.update(&s.db).await.unwrap();
+    })
+    .await
+}
+
 fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
     ids.sort();
     ids.dedup();
@@ -79,13 +91,7 @@ both_backends!(
         } else {
             "female".into()
         });
-        assert_eq!(
-            moved(&s, async {
-                m.update(db).await.unwrap();
-            })
-            .await,
-            own
-        );
+        assert_eq!(updated(&s, m).await, own);
         let status = learner_status::ActiveModel {
             id: Set(Uuid::now_v7()),
             learner_id: Set(pupil.id),
@@ -110,13 +116,7 @@ both_backends!(
             .unwrap();
         let mut e = enrolment.clone().into_active_model();
         e.reason = Set("corrected".into());
-        assert_eq!(
-            moved(&s, async {
-                e.update(db).await.unwrap();
-            })
-            .await,
-            own
-        );
+        assert_eq!(updated(&s, e).await, own);
         if let Some(h) = health_entry::Entity::find()
             .filter(
                 health_entry::Column::LearnerId.is_in(
@@ -135,13 +135,7 @@ both_backends!(
         {
             let mut h = h.into_active_model();
             h.kind = Set("checkup".into());
-            assert_eq!(
-                moved(&s, async {
-                    h.update(db).await.unwrap();
-                })
-                .await,
-                own
-            );
+            assert_eq!(updated(&s, h).await, own);
         }
         let result = year_result::Entity::find()
             .one(db)
@@ -150,13 +144,7 @@ both_backends!(
             .expect("the demo has year results");
         let mut r = result.clone().into_active_model();
         r.conduct = Set(Some("T".into()));
-        assert_eq!(
-            moved(&s, async {
-                r.update(db).await.unwrap();
-            })
-            .await,
-            vec![result.school_id]
-        );
+        assert_eq!(updated(&s, r).await, vec![result.school_id]);
 
         // School records: class, staff, room, profile, facilities, school year, the school's unit.
         let c = class::Entity::find()
@@ -167,13 +155,7 @@ both_backends!(
             .unwrap();
         let mut cm = c.into_active_model();
         cm.capacity = Set(Some(40));
-        assert!(
-            moved(&s, async {
-                cm.update(db).await.unwrap();
-            })
-            .await
-            .contains(&a)
-        );
+        assert!(updated(&s, cm).await.contains(&a));
         let member = staff::Entity::find()
             .filter(staff::Column::SchoolId.eq(a))
             .one(db)
@@ -182,13 +164,7 @@ both_backends!(
             .unwrap();
         let mut sm = member.into_active_model();
         sm.phone = Set(Some("0912345678".into()));
-        assert_eq!(
-            moved(&s, async {
-                sm.update(db).await.unwrap();
-            })
-            .await,
-            own
-        );
+        assert_eq!(updated(&s, sm).await, own);
         let r = room::Entity::find()
             .filter(room::Column::SchoolId.eq(a))
             .one(db)
@@ -209,13 +185,7 @@ both_backends!(
             .unwrap();
         let mut pm = p.into_active_model();
         pm.difficult = Set(true);
-        assert_eq!(
-            moved(&s, async {
-                pm.update(db).await.unwrap();
-            })
-            .await,
-            own
-        );
+        assert_eq!(updated(&s, pm).await, own);
         let f = school_facility::Entity::find_by_id(a)
             .one(db)
             .await
@@ -223,13 +193,7 @@ both_backends!(
             .unwrap();
         let mut fm = f.into_active_model();
         fm.computers_teaching = Set(3);
-        assert_eq!(
-            moved(&s, async {
-                fm.update(db).await.unwrap();
-            })
-            .await,
-            own
-        );
+        assert_eq!(updated(&s, fm).await, own);
         let y = school_year::Entity::find()
             .filter(school_year::Column::SchoolId.eq(a))
             .one(db)
@@ -238,23 +202,11 @@ both_backends!(
             .unwrap();
         let mut ym = y.into_active_model();
         ym.name = Set("Năm học (sửa)".into());
-        assert_eq!(
-            moved(&s, async {
-                ym.update(db).await.unwrap();
-            })
-            .await,
-            own
-        );
+        assert_eq!(updated(&s, ym).await, own);
         let unit = org_unit::Entity::find_by_id(a).one(db).await.unwrap().unwrap();
         let mut um = unit.clone().into_active_model();
         um.name = Set(format!("{} (mới)", unit.name));
-        assert_eq!(
-            moved(&s, async {
-                um.update(db).await.unwrap();
-            })
-            .await,
-            own
-        );
+        assert_eq!(updated(&s, um).await, own);
         // A new satellite site moves its school's stamp; an office's change moves none.
         let site_id = Uuid::now_v7();
         let site = org_unit::ActiveModel {
@@ -286,13 +238,7 @@ both_backends!(
             .unwrap();
         let mut om = office.into_active_model();
         om.name_folded = Set("renamed office".into());
-        assert_eq!(
-            moved(&s, async {
-                om.update(db).await.unwrap();
-            })
-            .await,
-            Vec::<Uuid>::new()
-        );
+        assert_eq!(updated(&s, om).await, Vec::<Uuid>::new());
 
         // A learner enrolled at a second school: both schools' stamps move, and from then on the
         // learner's own history (a back-dated status) moves both.
