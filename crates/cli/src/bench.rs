@@ -249,9 +249,13 @@ fn print_table(results: &[Stats]) {
 }
 
 /// A server that is already running, and how hard to drive it.
+#[derive(clap::Args)]
 pub struct ApiOpts {
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub base: String,
+    #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    #[arg(long, default_value_t = 10)]
     pub concurrency: usize,
 }
 

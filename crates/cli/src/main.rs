@@ -185,12 +185,8 @@ enum BenchCmd {
     /// Learner search on a running server, as each account (default: Sở officer, Sở
     /// administrator, school clerk).
     Search {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        base: String,
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        #[arg(long, default_value_t = 10)]
-        concurrency: usize,
+        #[command(flatten)]
+        server: bench::ApiOpts,
         #[arg(
             long,
             value_delimiter = ',',
@@ -200,24 +196,16 @@ enum BenchCmd {
     },
     /// The class list (`/classes` and `/api/v1/classes?school_id=`) on a running server.
     Classes {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        base: String,
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        #[arg(long, default_value_t = 10)]
-        concurrency: usize,
+        #[command(flatten)]
+        server: bench::ApiOpts,
         #[arg(long, value_delimiter = ',', default_value = "vanthu.thcs")]
         users: Vec<String>,
     },
     /// Pages or API paths on a running server as one account, e.g. the statistics dashboard:
     /// `--paths /stats/dashboard,/stats/forms`.
     Pages {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        base: String,
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        #[arg(long, default_value_t = 10)]
-        concurrency: usize,
+        #[command(flatten)]
+        server: bench::ApiOpts,
         #[arg(long, default_value = "chuyenvien.so")]
         user: String,
         #[arg(long, value_delimiter = ',', default_value = "/stats/dashboard")]
@@ -612,64 +600,14 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Cmd::Bench {
-            cmd:
-                BenchCmd::Search {
-                    base,
-                    seconds,
-                    concurrency,
-                    users,
-                },
-        } => {
-            bench::search(
-                bench::ApiOpts {
-                    base,
-                    seconds,
-                    concurrency,
-                },
-                users,
-            )
-            .await
-        }
+            cmd: BenchCmd::Search { server, users },
+        } => bench::search(server, users).await,
         Cmd::Bench {
-            cmd:
-                BenchCmd::Pages {
-                    base,
-                    seconds,
-                    concurrency,
-                    user,
-                    paths,
-                },
-        } => {
-            bench::pages(
-                bench::ApiOpts {
-                    base,
-                    seconds,
-                    concurrency,
-                },
-                &user,
-                &paths,
-            )
-            .await
-        }
+            cmd: BenchCmd::Pages { server, user, paths },
+        } => bench::pages(server, &user, &paths).await,
         Cmd::Bench {
-            cmd:
-                BenchCmd::Classes {
-                    base,
-                    seconds,
-                    concurrency,
-                    users,
-                },
-        } => {
-            bench::classes(
-                bench::ApiOpts {
-                    base,
-                    seconds,
-                    concurrency,
-                },
-                users,
-            )
-            .await
-        }
+            cmd: BenchCmd::Classes { server, users },
+        } => bench::classes(server, users).await,
         Cmd::Bench {
             cmd: BenchCmd::Import { base, rows, user },
         } => {

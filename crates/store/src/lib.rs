@@ -149,12 +149,29 @@ where
     A: sea_orm::ActiveModelTrait + Send,
     <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
 {
+    upsert_in_chunks(db, rows, per_statement, None).await
+}
+
+/// As `insert_in_chunks`, each statement resolving conflicts with `on_conflict` when given.
+pub async fn upsert_in_chunks<C, A>(
+    db: &C,
+    rows: Vec<A>,
+    per_statement: usize,
+    on_conflict: Option<sea_orm::sea_query::OnConflict>,
+) -> Result<()>
+where
+    C: sea_orm::ConnectionTrait,
+    A: sea_orm::ActiveModelTrait + Send,
+    <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-        <A::Entity as sea_orm::EntityTrait>::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+        let mut insert = <A::Entity as sea_orm::EntityTrait>::insert_many(chunk);
+        if let Some(c) = &on_conflict {
+            insert = insert.on_conflict(c.clone());
+        }
+        insert.exec_without_returning(db).await?;
     }
     Ok(())
 }

@@ -49,6 +49,16 @@ async fn moved<F: std::future::Future<Output = ()>>(s: &Store, write: F) -> Vec<
     out
 }
 
+/// The first row of a table whose `column` is `id`.
+async fn first_of<E: EntityTrait>(db: &sea_orm::DatabaseConnection, column: E::Column, id: Uuid) -> E::Model {
+    E::find()
+        .filter(column.eq(id))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("a row")
+}
+
 /// Saves a changed record and returns the schools whose stamp moved.
 async fn updated<A>(s: &Store, changed: A) -> Vec<Uuid>
 where
@@ -108,12 +118,8 @@ both_backends!(
             .await,
             own
         );
-        let enrolment = class_enrolment::Entity::find()
-            .filter(class_enrolment::Column::LearnerId.eq(pupil.id))
-            .one(db)
-            .await
-            .unwrap()
-            .unwrap();
+        let enrolment =
+            first_of::<class_enrolment::Entity>(db, class_enrolment::Column::LearnerId, pupil.id).await;
         let mut e = enrolment.clone().into_active_model();
         e.reason = Set("corrected".into());
         assert_eq!(updated(&s, e).await, own);
@@ -147,30 +153,15 @@ both_backends!(
         assert_eq!(updated(&s, r).await, vec![result.school_id]);
 
         // School records: class, staff, room, profile, facilities, school year, the school's unit.
-        let c = class::Entity::find()
-            .filter(class::Column::SchoolId.eq(a))
-            .one(db)
-            .await
-            .unwrap()
-            .unwrap();
+        let c = first_of::<class::Entity>(db, class::Column::SchoolId, a).await;
         let mut cm = c.into_active_model();
         cm.capacity = Set(Some(40));
         assert!(updated(&s, cm).await.contains(&a));
-        let member = staff::Entity::find()
-            .filter(staff::Column::SchoolId.eq(a))
-            .one(db)
-            .await
-            .unwrap()
-            .unwrap();
+        let member = first_of::<staff::Entity>(db, staff::Column::SchoolId, a).await;
         let mut sm = member.into_active_model();
         sm.phone = Set(Some("0912345678".into()));
         assert_eq!(updated(&s, sm).await, own);
-        let r = room::Entity::find()
-            .filter(room::Column::SchoolId.eq(a))
-            .one(db)
-            .await
-            .unwrap()
-            .unwrap();
+        let r = first_of::<room::Entity>(db, room::Column::SchoolId, a).await;
         assert_eq!(
             moved(&s, async {
                 room::Entity::delete_by_id(r.id).exec(db).await.unwrap();
@@ -194,12 +185,7 @@ both_backends!(
         let mut fm = f.into_active_model();
         fm.computers_teaching = Set(3);
         assert_eq!(updated(&s, fm).await, own);
-        let y = school_year::Entity::find()
-            .filter(school_year::Column::SchoolId.eq(a))
-            .one(db)
-            .await
-            .unwrap()
-            .unwrap();
+        let y = first_of::<school_year::Entity>(db, school_year::Column::SchoolId, a).await;
         let mut ym = y.into_active_model();
         ym.name = Set("Năm học (sửa)".into());
         assert_eq!(updated(&s, ym).await, own);

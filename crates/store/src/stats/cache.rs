@@ -34,6 +34,12 @@ pub fn form_key(form: &FormDef, start_year: i32) -> String {
     format!("{}@{start_year}#{}", form.id, hex::encode(&digest[..8]))
 }
 
+/// The keys of `forms`, in order: computed once per unit's forms (a definition's debug text is
+/// tens of kilobytes).
+pub fn form_keys(forms: &[FormDef], start_year: i32) -> Vec<String> {
+    forms.iter().map(|f| form_key(f, start_year)).collect()
+}
+
 /// Values are stored for the dates offices report on: a round's standard reference date and
 /// any period's. Other dates (an officer exploring) are computed live and not kept.
 pub async fn keeps<C: ConnectionTrait>(
@@ -104,11 +110,10 @@ pub type SchoolValues = Vec<Option<FormValues>>;
 pub async fn read<C: ConnectionTrait>(
     db: &C,
     forms: &[FormDef],
-    start_year: i32,
+    keys: &[String],
     day: NaiveDate,
     stamps: &HashMap<Uuid, i64>,
 ) -> Result<HashMap<Uuid, SchoolValues>> {
-    let keys: Vec<String> = forms.iter().map(|f| form_key(f, start_year)).collect();
     let schools: Vec<Uuid> = stamps.keys().copied().collect();
     let mut found: HashMap<Uuid, Vec<Option<Option<FormValues>>>> = HashMap::new();
     for chunk in schools.chunks(CHUNK) {
@@ -119,7 +124,7 @@ pub async fn read<C: ConnectionTrait>(
             .column(stats_form_cache::Column::Stamp)
             .column(stats_form_cache::Column::Cells)
             .filter(stats_form_cache::Column::ReferenceDate.eq(day))
-            .filter(stats_form_cache::Column::FormKey.is_in(keys.clone()))
+            .filter(stats_form_cache::Column::FormKey.is_in(keys.to_vec()))
             .filter(stats_form_cache::Column::SchoolId.is_in(chunk.to_vec()))
             .into_tuple::<(Uuid, String, i64, String)>()
             .all(db)
@@ -158,12 +163,10 @@ pub async fn read<C: ConnectionTrait>(
 /// Stores freshly computed values with the stamp read before their facts were loaded.
 pub async fn write<C: ConnectionTrait>(
     db: &C,
-    forms: &[FormDef],
-    start_year: i32,
+    keys: &[String],
     day: NaiveDate,
     computed: &[(Uuid, i64, &SchoolValues)],
 ) -> Result<()> {
-    let keys: Vec<String> = forms.iter().map(|f| form_key(f, start_year)).collect();
     let now = crate::now();
     let mut rows = vec![];
     for (school, stamp, values) in computed {
@@ -180,26 +183,18 @@ pub async fn write<C: ConnectionTrait>(
             });
         }
     }
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<stats_form_cache::ActiveModel> = rows.by_ref().take(500).collect();
-        stats_form_cache::Entity::insert_many(chunk)
-            .on_conflict(
-                OnConflict::columns([
-                    stats_form_cache::Column::ReferenceDate,
-                    stats_form_cache::Column::FormKey,
-                    stats_form_cache::Column::SchoolId,
-                ])
-                .update_columns([
-                    stats_form_cache::Column::Stamp,
-                    stats_form_cache::Column::Cells,
-                    stats_form_cache::Column::ComputedAt,
-                ])
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
-    }
+    let on_conflict = OnConflict::columns([
+        stats_form_cache::Column::ReferenceDate,
+        stats_form_cache::Column::FormKey,
+        stats_form_cache::Column::SchoolId,
+    ])
+    .update_columns([
+        stats_form_cache::Column::Stamp,
+        stats_form_cache::Column::Cells,
+        stats_form_cache::Column::ComputedAt,
+    ])
+    .to_owned();
+    crate::upsert_in_chunks(db, rows, 500, Some(on_conflict)).await?;
     Ok(())
 }
 

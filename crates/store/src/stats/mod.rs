@@ -252,9 +252,14 @@ pub async fn unit_forms<C: ConnectionTrait>(
     let ids: Vec<Uuid> = schools.iter().map(|s| s.id).collect();
     let (year, day) = (cut.start_year, cut.reference);
     let keep = cache::keeps(db, forms, year, day).await?;
+    let keys = if keep {
+        cache::form_keys(forms, year)
+    } else {
+        vec![]
+    };
     let (stamps, mut values) = if keep {
         let stamps = cache::stamps(db, &ids).await?;
-        let stored = cache::read(db, forms, year, day, &stamps).await?;
+        let stored = cache::read(db, forms, &keys, day, &stamps).await?;
         (stamps, stored)
     } else {
         (HashMap::new(), HashMap::new())
@@ -281,7 +286,7 @@ pub async fn unit_forms<C: ConnectionTrait>(
                 .iter()
                 .map(|(id, v)| (*id, stamps.get(id).copied().unwrap_or(0), v))
                 .collect();
-            cache::write(db, forms, year, day, &rows).await?;
+            cache::write(db, &keys, day, &rows).await?;
         }
         values.extend(computed);
     }
